@@ -1,0 +1,1 @@
+"""Shared bokeh / nglview / ipywidgets helpers: palette, theme, panes, banner, uploads."""
