@@ -1,0 +1,38 @@
+"""Spectra: peak shapes, intensity-weighted EM peak fitting, batch fitting, generators, loaders.
+
+No UI imports here; the widgets live in :mod:`mi_widgets.spectra.widgets`.
+"""
+
+from mi_widgets.spectra.fitting import (
+    BackgroundFit,
+    BatchFitResult,
+    EMHistory,
+    PeakFitResult,
+    PeakTable,
+    fit_many,
+    fit_peaks,
+)
+from mi_widgets.spectra.generate import (
+    SpectralImage,
+    SpectrumTruth,
+    make_spectral_image,
+    make_spectrum,
+)
+from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
+
+__all__ = [
+    "BackgroundFit",
+    "BatchFitResult",
+    "EMHistory",
+    "PeakFitResult",
+    "PeakTable",
+    "SpectralImage",
+    "SpectrumTruth",
+    "fit_many",
+    "fit_peaks",
+    "gaussian",
+    "lorentzian",
+    "make_spectral_image",
+    "make_spectrum",
+    "pseudo_voigt",
+]
