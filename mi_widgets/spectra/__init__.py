@@ -18,6 +18,7 @@ from mi_widgets.spectra.generate import (
     make_spectral_image,
     make_spectrum,
 )
+from mi_widgets.spectra.io import load_spectra, load_spectrum
 from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "fit_many",
     "fit_peaks",
     "gaussian",
+    "load_spectra",
+    "load_spectrum",
     "lorentzian",
     "make_spectral_image",
     "make_spectrum",

@@ -7,6 +7,7 @@ one spectrum with ``n_starts`` random starts is a batch of ``n_starts``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import least_squares
 from scipy.signal import find_peaks, peak_widths
+from threadpoolctl import threadpool_limits
 
 from mi_widgets._errors import (
     MIInputError,
@@ -47,6 +49,7 @@ __all__ = [
 
 MAX_PEAKS = 20
 _INITIAL_BACKGROUND_SHARE = 0.2
+_SHORT_RUN = 40
 
 
 # ---------------------------------------------------------------- results
@@ -302,6 +305,11 @@ def _bounds(
     return np.r_[lower, np.full(n_bg, -np.inf)], np.r_[upper, np.full(n_bg, np.inf)]
 
 
+def _one_blas_thread():
+    """BLAS threads only slow down the small matrices here (and fight on a shared machine)."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _polish_one(
     x: np.ndarray,
     y: np.ndarray,
@@ -329,18 +337,19 @@ def _polish_one(
     def jac(p_free: np.ndarray) -> np.ndarray:
         return pm.jacobian(x, full(p_free), n_peaks, background)[:, free]
 
-    fit = least_squares(
-        residual,
-        start[free],
-        jac=jac,
-        bounds=(lower[free], upper[free]),
-        method="trf",
-        x_scale="jac",
-        ftol=1e-12,
-        xtol=1e-12,
-        gtol=1e-12,
-        max_nfev=2000,
-    )
+    with _one_blas_thread():
+        fit = least_squares(
+            residual,
+            start[free],
+            jac=jac,
+            bounds=(lower[free], upper[free]),
+            method="trf",
+            x_scale="jac",
+            ftol=1e-12,
+            xtol=1e-12,
+            gtol=1e-12,
+            max_nfev=2000,
+        )
     j = fit.jac
     dof = max(x.size - int(free.sum()), 1)
     s2 = 2.0 * fit.cost / dof
@@ -348,6 +357,14 @@ def _polish_one(
     cov = np.zeros((params.size, params.size))
     cov[np.ix_(free, free)] = cov_free
     return full(fit.x), cov
+
+
+def _sorted_by_centre(
+    params: np.ndarray, cov: np.ndarray | None, n_peaks: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    order = np.argsort(params[: 4 * n_peaks : 4])
+    index = np.r_[(4 * order[:, None] + np.arange(4)).ravel(), np.arange(4 * n_peaks, params.size)]
+    return params[index], None if cov is None else cov[np.ix_(index, index)]
 
 
 def _peak_table(params: np.ndarray, n_peaks: int, cov: np.ndarray | None) -> PeakTable:
@@ -407,7 +424,7 @@ def fit_peaks(
     init: Sequence[float] | Mapping[str, Any] | PeakFitResult | None = None,
     n_starts: int = 10,
     max_iter: int = 500,
-    tol: float = 1e-9,
+    tol: float = 1e-7,
     polish: bool = True,
     max_peaks: int = 6,
     random_state: int | np.random.Generator | None = None,
@@ -444,7 +461,7 @@ def fit_peaks(
         Number of EM starts when ``init`` is None.
     max_iter : int, default 500
         Maximum EM iterations.
-    tol : float, default 1e-9
+    tol : float, default 1e-7
         EM stops when the log-likelihood gain per unit weight falls below this.
     polish : bool, default True
         Refine by least squares and compute standard errors.
@@ -487,6 +504,41 @@ def fit_peaks(
     return _fit_one(x, y, n_peaks, shape, background, init, n_starts, max_iter, tol, polish, rng)
 
 
+def _multi_start_em(grid, weights, start, shape, background, max_iter, tol):
+    """Short runs from every start, then the best one continues to convergence.
+
+    Running all starts to convergence is wasted work: after a few tens of
+    iterations the start that will win is almost always ahead (the
+    "short-run EM" initialisation of Biernacki, Celeux & Govaert 2003).
+    Returns the final state (batch of one), its log-likelihood, iterations,
+    convergence and the winner's path as (state, loglik) frames.
+    """
+    n_starts = start.center.shape[0]
+    burn = max_iter if n_starts == 1 else min(max_iter, _SHORT_RUN)
+    tiled = np.tile(weights, (n_starts, 1))
+    first = run_em(grid, tiled, start, shape, background, max_iter=burn, tol=tol, record=True)
+    best = int(np.argmax(np.where(np.isfinite(first.loglik), first.loglik, -np.inf)))
+    pick = np.array([best])
+    frames = [(s.take(pick), float(ll[best])) for s, ll in first.history]
+    state, n_iter = first.state.take(pick), int(first.n_iter[best])
+    converged, loglik = bool(first.converged[best]), float(first.loglik[best])
+    if not converged and burn < max_iter:
+        rest = run_em(
+            grid,
+            weights[None, :],
+            state,
+            shape,
+            background,
+            max_iter=max_iter - burn,
+            tol=tol,
+            record=True,
+        )
+        frames = frames[:-1] + [(s, float(ll[0])) for s, ll in rest.history]
+        state, n_iter = rest.state, n_iter + int(rest.n_iter[0])
+        converged, loglik = bool(rest.converged[0]), float(rest.loglik[0])
+    return state, loglik, n_iter, converged, frames
+
+
 def _init_vector(init: Any, n_peaks: int, shape: str, background: str) -> np.ndarray:
     """Starting centres (K,), or a full parameter vector from a mapping of start values."""
     if isinstance(init, PeakFitResult):
@@ -497,7 +549,8 @@ def _init_vector(init: Any, n_peaks: int, shape: str, background: str) -> np.nda
             return centres  # a full parameter vector
         if centres.size != n_peaks:
             raise MIInputError(
-                f"init gives {centres.size} starting centres for {n_peaks} peaks; give one per peak."
+                f"init gives {centres.size} starting centres for {n_peaks} peaks; "
+                "give one per peak."
             )
         return centres
     needed = {"center", "fwhm"} | ({"area"} if "height" not in init else {"height"})
@@ -528,38 +581,29 @@ def _fit_one(
     grid = EMGrid.from_x(x)
     weights = _em_weights(y, grid.dx)
     start = _starting_states(grid, weights, n_peaks, shape, background, n_starts, init, rng)
-    run = run_em(
-        grid,
-        np.tile(weights, (n_starts, 1)),
-        start,
-        shape,
-        background,
-        max_iter=max_iter,
-        tol=tol,
-        record=True,
+    state, loglik, n_iter, converged, frames = _multi_start_em(
+        grid, weights, start, shape, background, max_iter, tol
     )
-    best = int(np.nanargmax(np.where(np.isfinite(run.loglik), run.loglik, -np.inf)))
-    em_params = state_to_params(grid, run.state.take(np.array([best])), background)[0]
+    em_params = state_to_params(grid, state, background)[0]
     history = EMHistory(
-        params=np.stack(
-            [state_to_params(grid, s.take(np.array([best])), background)[0] for s, _ in run.history]
-        ),
-        loglik=np.array([ll[best] for _, ll in run.history]),
+        params=np.concatenate([state_to_params(grid, s, background) for s, _ in frames]),
+        loglik=np.array([ll for _, ll in frames]),
     )
     cov = None
     params = em_params
     if polish:
         params, cov = _polish_one(x, y, em_params, n_peaks, shape, background, grid)
+    params, cov = _sorted_by_centre(params, cov, n_peaks)
     rss = float(np.sum((pm.model(x, params, n_peaks, background) - y) ** 2))
     n_free = int(pm.free_mask(n_peaks, shape, background).sum())
     return PeakFitResult(
         peaks=_peak_table(params, n_peaks, cov),
         background=_background_fit(params, n_peaks, background, cov, float(x[0])),
-        loglik=float(run.loglik[best]),
+        loglik=loglik,
         bic=_bic(rss, x.size, n_free),
         rss=rss,
-        n_iter=int(run.n_iter[best]),
-        converged=bool(run.converged[best]),
+        n_iter=n_iter,
+        converged=converged,
         history=history,
         params=params,
         em_params=em_params,
@@ -657,13 +701,19 @@ def _lm_polish(
     damping = np.full(y.shape[0], 1e-3)
     active = np.arange(y.shape[0])
     eye = np.eye(int(free.sum()))
+    lower_free, upper_free = lower[free], upper[free]
     for _ in range(n_iter):
         p = params[active]
         jac = pm.jacobian(x, p, n_peaks, background)[:, :, free]
-        jtj = np.matmul(jac.transpose(0, 2, 1), jac)
         grad = np.einsum("bcp,bc->bp", jac, residual[active])
+        # parameters held at a bound by the gradient sit out this step (projected LM)
+        p_free = p[:, free]
+        held = ((p_free <= lower_free) & (grad < 0)) | ((p_free >= upper_free) & (grad > 0))
+        jac = np.where(held[:, None, :], 0.0, jac)
+        grad = np.where(held, 0.0, grad)
+        jtj = np.matmul(jac.transpose(0, 2, 1), jac)
         diag = np.maximum(np.einsum("bii->bi", jtj), 1e-300)
-        lhs = jtj + damping[active, None, None] * diag[:, :, None] * eye
+        lhs = jtj + (damping[active, None] * diag + held)[:, :, None] * eye
         step = np.linalg.solve(lhs, grad[..., None])[..., 0]
         trial = p.copy()
         trial[:, free] += step
@@ -702,7 +752,7 @@ def _fit_chunk(
     run = run_em(grid, weights, state, shape, background, max_iter=max_iter, tol=tol)
     params = state_to_params(grid, run.state, background)
     if polish:
-        params = _lm_polish(x, y, params, n_peaks, shape, background, grid, n_iter=20)
+        params = _lm_polish(x, y, params, n_peaks, shape, background, grid, n_iter=30)
     params = _sort_peaks(params, n_peaks)
     rss = np.sum((pm.model(x, params, n_peaks, background) - y) ** 2, axis=1)
     return np.concatenate(
@@ -806,8 +856,8 @@ def fit_many(
     grid = EMGrid.from_x(x)
     _em_weights(spectra, grid.dx, "spectra")
     start = _common_start(x, spectra, n_peaks, shape, background, init, random_state)
-    bounds = list(range(0, spectra.shape[0], chunk_size)) + [spectra.shape[0]]
-    chunks = [spectra[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    bounds = [*list(range(0, spectra.shape[0], chunk_size)), spectra.shape[0]]
+    chunks = [spectra[a:b] for a, b in itertools.pairwise(bounds)]
     options = (start, n_peaks, shape, background, max_iter, tol, polish)
     report = _progress_reporter(progress, len(chunks))
     if client is None:
@@ -825,7 +875,8 @@ def _common_start(x, spectra, n_peaks, shape, background, init, random_state) ->
     if isinstance(init, PeakFitResult):
         if init.n_peaks != n_peaks or init.background_kind != background:
             raise MIInputError(
-                "init was fitted with another peak count or background; refit it with the same options."
+                "init was fitted with another peak count or background; "
+                "refit it with the same options."
             )
         return init.params
     if init is not None:
