@@ -11,6 +11,8 @@ from mi_widgets.spectra.fitting import (
     PeakTable,
     fit_many,
     fit_peaks,
+    least_squares_from,
+    random_start,
 )
 from mi_widgets.spectra.generate import (
     SpectralImage,
@@ -19,6 +21,7 @@ from mi_widgets.spectra.generate import (
     make_spectrum,
 )
 from mi_widgets.spectra.io import load_spectra, load_spectrum
+from mi_widgets.spectra.mapping import cluster_phases, phase_features
 from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
 
 __all__ = [
@@ -29,13 +32,17 @@ __all__ = [
     "PeakTable",
     "SpectralImage",
     "SpectrumTruth",
+    "cluster_phases",
     "fit_many",
     "fit_peaks",
     "gaussian",
+    "least_squares_from",
     "load_spectra",
     "load_spectrum",
     "lorentzian",
     "make_spectral_image",
     "make_spectrum",
+    "phase_features",
     "pseudo_voigt",
+    "random_start",
 ]
