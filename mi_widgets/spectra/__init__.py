@@ -20,7 +20,7 @@ from mi_widgets.spectra.generate import (
     make_spectral_image,
     make_spectrum,
 )
-from mi_widgets.spectra.io import load_spectra, load_spectrum
+from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
 from mi_widgets.spectra.mapping import cluster_phases, phase_features
 from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
 
@@ -37,6 +37,7 @@ __all__ = [
     "fit_peaks",
     "gaussian",
     "least_squares_from",
+    "load_example_spectrum",
     "load_spectra",
     "load_spectrum",
     "lorentzian",

@@ -10,7 +10,7 @@ import numpy as np
 
 from mi_widgets._errors import MIInputError, check_finite_array
 
-__all__ = ["load_spectra", "load_spectrum"]
+__all__ = ["load_example_spectrum", "load_spectra", "load_spectrum"]
 
 _COMMENT = ("#", "%", "//")
 _DELIMITERS = (",", ";", "\t")
@@ -185,3 +185,30 @@ def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
             "they must match."
         )
     return _orient(np.asarray(x, dtype=float), spectra, label)
+
+
+def load_example_spectrum() -> tuple[np.ndarray, np.ndarray]:
+    """The C 1s XPS example spectrum shipped in ``data/xps_c1s.csv``.
+
+    Made by ``scripts/make_spectra_data.py`` (three carbon chemical states,
+    pseudo-Voigt lines on a Shirley background, Poisson noise, fixed seed).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Binding energy (eV) and counts.
+
+    Examples
+    --------
+    >>> x, y = load_example_spectrum()
+    >>> x.size
+    400
+    """
+    from mi_widgets._reference import REPO_ROOT
+
+    path = REPO_ROOT / "data" / "xps_c1s.csv"
+    if not path.exists():
+        raise MIInputError(
+            f"{path} is missing; run python scripts/make_spectra_data.py to make it."
+        )
+    return load_spectrum(path)
