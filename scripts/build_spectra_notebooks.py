@@ -36,7 +36,8 @@ NB02 = [
         "$\\sigma_k^2 = \\sum_i y_i g_{ik} (x_i-\\mu_k)^2 / N_k$, $\\pi_k = N_k / \\sum_i y_i$.\n\n"
         "An iteration costs $O(K \\times \\text{channels})$ whatever the total counts, and the "
         "log-likelihood $\\sum_i y_i \\log p(x_i)$ never decreases. A pseudo-Voigt "
-        "$(1-\\eta)\\,G + \\eta\\,L$ ($\\eta$ = Lorentzian fraction, lmfit's `fraction`) is fitted by "
+        "$(1-\\eta)\\,G + \\eta\\,L$ ($\\eta$ = Lorentzian fraction, lmfit's `fraction`) "
+        "is fitted by "
         "an ECM step: its Lorentzian part is a Student-t with one degree of freedom. Backgrounds "
         "are extra components of fixed shape. Several random starts run, the best log-likelihood "
         "wins, and a least-squares polish gives standard errors. The peak count minimises "
@@ -44,8 +45,8 @@ NB02 = [
     ),
     new_markdown_cell(
         "## Data\n\n"
-        "A carbon 1s X-ray photoelectron spectrum of an oxidised polymer surface: C–C at "
-        "284.8 eV, C–O at 286.3 eV, O–C=O at 288.9 eV on a Shirley background, with counting "
+        "A carbon 1s X-ray photoelectron spectrum of an oxidised polymer surface: C-C at "
+        "284.8 eV, C-O at 286.3 eV, O-C=O at 288.9 eV on a Shirley background, with counting "
         "noise (`data/xps_c1s.csv`, made by `scripts/make_spectra_data.py`). For the EM player, "
         "a synthetic spectrum with three overlapping peaks whose true positions are known."
     ),
@@ -53,8 +54,8 @@ NB02 = [
         "from mi_widgets.spectra import load_example_spectrum, make_spectrum\n\n"
         "x, y = load_example_spectrum()\n"
         "x3, y3, truth = make_spectrum(3, random_state=7)\n"
-        "print(f'{x.size} channels, {y.sum():.0f} counts; true centres of the synthetic peaks:', "
-        "truth.center.round(2))"
+        "print(f'{x.size} channels, {y.sum():.0f} counts')\n"
+        "print('true centres of the synthetic peaks:', truth.center.round(2))"
     ),
     new_markdown_cell(
         "## Interactive lab\n\n"
@@ -75,7 +76,7 @@ NB02 = [
     new_markdown_cell(
         "## What to look for\n\n"
         "1. Place three markers on the C 1s spectrum and fit with a Shirley background. Then "
-        "switch to a linear background: what happens to the areas of the C–O and O–C=O peaks?\n"
+        "switch to a linear background: what happens to the areas of the C-O and O-C=O peaks?\n"
         "2. Place only two markers, then four. Compare the BIC shown under the table.\n"
         "3. In the player, press **New random start** a few times. When does least squares from "
         "the same start end somewhere else than EM? Does the log-likelihood trace ever go down?\n"
@@ -85,7 +86,8 @@ NB02 = [
     new_code_cell(
         "from mi_widgets.spectra import fit_peaks\n\n"
         "auto = fit_peaks(x, y, 'auto', background='shirley', max_peaks=5, random_state=0)\n"
-        "print('BIC by number of peaks:', {n: round(b, 1) for n, b in auto.bic_by_n_peaks.items()})\n"
+        "bic = {n: round(b, 1) for n, b in auto.bic_by_n_peaks.items()}\n"
+        "print('BIC by number of peaks:', bic)\n"
         "print('chosen:', auto.n_peaks, 'peaks at', auto.peaks.center.round(2), 'eV')"
     ),
     new_markdown_cell(
@@ -128,11 +130,11 @@ NB03 = [
     new_code_cell(SETUP),
     new_markdown_cell(
         "## Background\n\n"
-        "Spectromicroscopy and simulations give $10^4$–$10^6$ spectra. Least squares needs a "
+        "Spectromicroscopy and simulations give $10^4$-$10^6$ spectra. Least squares needs a "
         "good start for each; EM does not (Lab 02). `fit_many` fits the mean spectrum with "
         "multi-start EM, then runs EM for every spectrum from that solution — vectorised, arrays "
         "of shape (spectra, peaks, channels), so a block of spectra costs one pass over "
-        "memory — and finishes with a batched Levenberg–Marquardt least-squares step. Chunks of "
+        "memory — and finishes with a batched Levenberg-Marquardt least-squares step. Chunks of "
         "spectra are independent tasks: with a `dask.distributed.Client` they run on a cluster.\n\n"
         "Phases: each pixel becomes a feature vector (peak centres and area fractions); k-means "
         "on the standardised features labels the phases."
@@ -167,7 +169,7 @@ NB03 = [
         "2. Map *area of peak 1*: why does it follow the thickness more than the phases? Which "
         "quantity separates the phases better?\n"
         "3. Cluster with 2, 3 and 4 phases. How well does the phase map match the truth below?\n"
-        "4. Time `fit_many` for maps of 20 × 20, 40 × 40 and 80 × 80 pixels: does the time "
+        "4. Time `fit_many` for maps of 20 x 20, 40 x 40 and 80 x 80 pixels: does the time "
         "grow linearly with the number of spectra?"
     ),
     new_code_cell(
