@@ -559,6 +559,8 @@ class SpectralMapExplorer(widgets.VBox):
         self.upload = upload_button(accept=".npz,.csv,.txt", description="Upload stack")
         self.upload.observe(self._on_upload, names="value")
         self.info = widgets.HTML()
+        self.pixel_label = widgets.HTML()
+        self.pixel_label.add_class("mi-pixel-label")
         self._build_figures()
         controls = [
             self.run_button,
@@ -568,6 +570,7 @@ class SpectralMapExplorer(widgets.VBox):
             self.cluster_button,
             self.upload,
             self.info,
+            self.pixel_label,
         ]
         main = widgets.HBox([self.pane])
         app = lab_layout("Spectral map", controls, main, banner=self.banner, controls_width="320px")
@@ -749,6 +752,7 @@ class SpectralMapExplorer(widgets.VBox):
             replace_data(self.fit_source, x=[], y=[])
             replace_data(self.component_source, xs=[], ys=[], color=[])
         self.spectrum_figure.title.text = title
+        self.pixel_label.value = f"<div style='font-size:13px'>{html.escape(title)}</div>"
 
     def _on_tap(self, event: Any) -> None:
         with self.banner.catching():
