@@ -152,6 +152,8 @@ class PeakPicker(widgets.VBox):
         self.clear_button.on_click(lambda _: self.clear_peaks())
         self.upload.observe(self._on_upload, names="value")
         self._build_figure()
+        self.set_spectrum(x, y)  # data in place before wrapping: earlier changes never reach a page
+        self.pane = bokeh_pane(self.figure)
         help_text = widgets.HTML(
             "<div style='font-size:13px'>Click the spectrum to place a peak; "
             "click a marker to remove it. No markers: automatic starts.</div>"
@@ -171,7 +173,6 @@ class PeakPicker(widgets.VBox):
         )
         super().__init__([app])
         self.add_class("mi-peak-picker")
-        self.set_spectrum(x, y)
 
     # -- figure
     def _build_figure(self) -> None:
@@ -201,7 +202,6 @@ class PeakPicker(widgets.VBox):
         style_legend(fig)
         fig.on_event(Tap, self._on_tap)
         self.figure = fig
-        self.pane = bokeh_pane(fig)
 
     def _on_tap(self, event: Any) -> None:
         with self.banner.catching():
@@ -358,6 +358,9 @@ class EMPlayer(widgets.VBox):
         self.restart_button.on_click(lambda _: self.restart())
         self.slider.observe(self._on_slider, names="value")
         self._build_figures()
+        with self.banner.catching():
+            self.restart(init)
+        self.pane = bokeh_pane(self._root)
         controls = [
             widgets.HBox([self.play, self.step_button, self.back_button]),
             self.slider,
@@ -370,8 +373,6 @@ class EMPlayer(widgets.VBox):
         )
         super().__init__([app])
         self.add_class("mi-em-player")
-        with self.banner.catching():
-            self.restart(init)
 
     def _build_figures(self) -> None:
         from bokeh.layouts import column
@@ -416,7 +417,7 @@ class EMPlayer(widgets.VBox):
         self.cursor = Span(location=0, dimension="height", line_color=OKABE_ITO[1], line_width=2)
         trace.add_layout(self.cursor)
         self.figure, self.trace_figure = fig, trace
-        self.pane = bokeh_pane(column(fig, residual, trace))
+        self._root = column(fig, residual, trace)
 
     @property
     def history(self):
@@ -562,6 +563,8 @@ class SpectralMapExplorer(widgets.VBox):
         self.pixel_label = widgets.HTML()
         self.pixel_label.add_class("mi-pixel-label")
         self._build_figures()
+        self.set_spectra(x, spectra, fit=fit)
+        self.pane = bokeh_pane(self._root)
         controls = [
             self.run_button,
             self.progress,
@@ -576,7 +579,6 @@ class SpectralMapExplorer(widgets.VBox):
         app = lab_layout("Spectral map", controls, main, banner=self.banner, controls_width="320px")
         super().__init__([app])
         self.add_class("mi-map-explorer")
-        self.set_spectra(x, spectra, fit=fit)
 
     def _parameter_options(self) -> list[tuple[str, str]]:
         options = [("total counts", "total")]
@@ -626,7 +628,7 @@ class SpectralMapExplorer(widgets.VBox):
         self.spectrum_figure = spec
         from bokeh.layouts import row
 
-        self.pane = bokeh_pane(row(self.map_figure, spec))
+        self._root = row(self.map_figure, spec)
 
     # -- actions
     def set_spectra(self, x: Any, spectra: Any, *, fit: bool = True) -> None:
