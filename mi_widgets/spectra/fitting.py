@@ -52,6 +52,8 @@ MAX_PEAKS = 20
 _INITIAL_BACKGROUND_SHARE = 0.2
 _SHORT_RUN = 40
 _BLOCK = 32
+#: batched LM stops when an accepted step lowers the RSS by less than this fraction
+_LM_GAIN = 1e-8
 
 
 # ---------------------------------------------------------------- results
@@ -724,8 +726,9 @@ def _lm_polish(
         # parameters held at a bound by the gradient sit out this step (projected LM)
         p_free = p[:, free]
         held = ((p_free <= lower_free) & (grad < 0)) | ((p_free >= upper_free) & (grad > 0))
-        jac = np.where(held[:, None, :], 0.0, jac)
-        grad = np.where(held, 0.0, grad)
+        if held.any():
+            jac = np.where(held[:, None, :], 0.0, jac)
+            grad = np.where(held, 0.0, grad)
         jtj = np.matmul(jac.transpose(0, 2, 1), jac)
         diag = np.maximum(np.einsum("bii->bi", jtj), 1e-300)
         lhs = jtj + (damping[active, None] * diag + held)[:, :, None] * eye
@@ -742,7 +745,7 @@ def _lm_polish(
         residual[accepted] = trial_res[better]
         rss[accepted] = trial_rss[better]
         damping[active] = np.where(better, damping[active] / 5.0, damping[active] * 5.0)
-        still = ~(better & (gain < 1e-9)) & (damping[active] < 1e8)
+        still = ~(better & (gain < _LM_GAIN)) & (damping[active] < 1e8)
         active = active[still]
         if active.size == 0:
             break
@@ -790,7 +793,7 @@ def _fit_block(x, y, start_params, n_peaks, shape, background, max_iter, tol, po
     run = run_em(grid, weights, state, shape, background, max_iter=max_iter, tol=tol)
     params = state_to_params(grid, run.state, background)
     if polish:
-        params = _lm_polish(x, y, params, n_peaks, shape, background, grid, n_iter=30)
+        params = _lm_polish(x, y, params, n_peaks, shape, background, grid, n_iter=20)
     params = _sort_peaks(params, n_peaks)
     rss = np.sum((pm.model(x, params, n_peaks, background) - y) ** 2, axis=1)
     return np.concatenate(

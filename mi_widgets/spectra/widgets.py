@@ -332,7 +332,7 @@ class EMPlayer(widgets.VBox):
         background: str = "linear",
         init: Any = None,
         random_state: int | None = 0,
-        max_iter: int = 300,
+        max_iter: int = 500,
     ):
         self.x = check_finite_array(x, "x", ndim=1, min_size=3)
         self.y = check_finite_array(y, "y", ndim=1, min_size=3)
