@@ -119,19 +119,11 @@ def speed(n_spectra: int, n_lmfit: int) -> dict:
     batch = fit_many(x, spectra, 3, init=start)
     out["t_local"] = time.perf_counter() - t0
     out["err_ours"] = float(np.sqrt(np.mean(((batch.center - centres) / truth.fwhm) ** 2)))
-    out["fail_ours"] = int(np.sum(np.any(np.abs(batch.center - centres) > 0.1 * truth.fwhm, axis=1)))
-    try:
-        from dask.distributed import Client, LocalCluster
-
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            with Client(cluster) as client:
-                fit_many(x, spectra[:200], 3, init=start, client=client)  # warm the workers
-                t0 = time.perf_counter()
-                fit_many(x, spectra, 3, init=start, client=client, chunk_size=250)
-                out["t_dask2"] = time.perf_counter() - t0
-    except Exception as error:  # report, do not hide
-        out["t_dask2"] = float("nan")
-        out["dask_error"] = repr(error)
+    out["fail_ours"] = int(
+        np.sum(np.any(np.abs(batch.center - centres) > 0.1 * truth.fwhm, axis=1))
+    )
+    for key, processes in (("t_dask2", True), ("t_threads2", False)):
+        out[key] = _on_local_cluster(x, spectra, start, processes)
     model = _lmfit_model(3)
     rng = np.random.default_rng(1)
     errors = []
@@ -141,9 +133,38 @@ def speed(n_spectra: int, n_lmfit: int) -> dict:
         found, _ = _lmfit_fit(model, params, x, spectra[i], 100_000)
         errors.append((np.sort(found) - centres[i]) / truth.fwhm)
     out["t_lmfit"] = (time.perf_counter() - t0) / n_lmfit
+    out["n_lmfit"] = n_lmfit
+    out["fail_lmfit"] = int(np.sum(np.any(np.abs(np.array(errors)) > 0.1, axis=1)))
     out["err_lmfit"] = float(np.sqrt(np.mean(np.square(errors))))
-    out["err_ours_same"] = float(np.sqrt(np.mean(((batch.center[:n_lmfit] - centres[:n_lmfit]) / truth.fwhm) ** 2)))
+    out["err_ours_same"] = float(
+        np.sqrt(np.mean(((batch.center[:n_lmfit] - centres[:n_lmfit]) / truth.fwhm) ** 2))
+    )
     return out
+
+
+def _on_local_cluster(x, spectra, start, processes: bool) -> float:
+    """Seconds for fit_many on a 2-worker LocalCluster (processes or threads)."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    # Dask starts worker processes with MALLOC_TRIM_THRESHOLD_ set, which switches off
+    # glibc's dynamic mmap threshold: every large numpy temporary is then mmap'ed and
+    # page-faulted afresh (2-3x slower here). Keep the thread limits, drop that one.
+    environ = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        with (
+            LocalCluster(
+                n_workers=2 if processes else 1,
+                threads_per_worker=1 if processes else 2,
+                processes=processes,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            fit_many(x, spectra[:200], 3, init=start, client=client)  # warm the workers
+            t0 = time.perf_counter()
+            fit_many(x, spectra, 3, init=start, client=client, chunk_size=250)
+            return time.perf_counter() - t0
 
 
 def counts_scaling(levels, n_batch: int, gmm_max: float) -> list[dict]:
@@ -156,7 +177,9 @@ def counts_scaling(levels, n_batch: int, gmm_max: float) -> list[dict]:
         for _ in range(3):
             fit = fit_peaks(x, y, 3, init=truth.center + 0.5)
         t_fit = (time.perf_counter() - t0) / 3
-        batch_y = np.random.default_rng(0).poisson(np.tile(truth.expected * total / truth.expected.sum(), (n_batch, 1)))
+        batch_y = np.random.default_rng(0).poisson(
+            np.tile(truth.expected * total / truth.expected.sum(), (n_batch, 1))
+        )
         t0 = time.perf_counter()
         fit_many(x, batch_y.astype(float), 3, init=fit)
         t_many = (time.perf_counter() - t0) / n_batch
@@ -178,7 +201,9 @@ def nist() -> list[tuple[str, str, float, float]]:
         if path is None:
             return []
         lines = path.read_text().splitlines()
-        table = np.array([[float(v) for v in line.split("=")[1].split()[:3]] for line in lines[40:48]])
+        table = np.array(
+            [[float(v) for v in line.split("=")[1].split()[:3]] for line in lines[40:48]]
+        )
         rss = float(lines[49].split(":")[1])
         data = np.array([[float(v) for v in line.split()] for line in lines[60:310]])
         x, y = data[:, 1], data[:, 0]
@@ -192,13 +217,25 @@ def nist() -> list[tuple[str, str, float, float]]:
                     "height": [b[2], b[5]],
                     "background": {"amplitude": b[0], "rate": b[1]},
                 }
-            fit = fit_peaks(x, y, 2, shape="gaussian", background="exponential", init=init, random_state=0)
+            fit = fit_peaks(
+                x, y, 2, shape="gaussian", background="exponential", init=init, random_state=0
+            )
             p, bg = fit.peaks, fit.background.params
             got = np.array(
-                [bg["amplitude"] * np.exp(bg["rate"] * x[0]), bg["rate"], p.height[0], p.center[0],
-                 p.fwhm[0] / c, p.height[1], p.center[1], p.fwhm[1] / c]
+                [
+                    bg["amplitude"] * np.exp(bg["rate"] * x[0]),
+                    bg["rate"],
+                    p.height[0],
+                    p.center[0],
+                    p.fwhm[0] / c,
+                    p.height[1],
+                    p.center[1],
+                    p.fwhm[1] / c,
+                ]
             )
-            rows.append((name, label, float(np.max(np.abs(got / table[:, 2] - 1))), abs(fit.rss / rss - 1)))
+            rows.append(
+                (name, label, float(np.max(np.abs(got / table[:, 2] - 1))), abs(fit.rss / rss - 1))
+            )
     return rows
 
 
@@ -216,6 +253,8 @@ def main() -> None:
     nist_rows = nist()
     per_ours = spd["t_local"] / spd["n"]
     per_dask = spd["t_dask2"] / spd["n"]
+    per_threads = spd["t_threads2"] / spd["n"]
+    best = min(per_ours, per_dask, per_threads)
     lines = [
         "## Spectra (issue 3): EM peak fitting vs lmfit and scikit-learn",
         "",
@@ -239,14 +278,16 @@ def main() -> None:
         "| method | time per spectrum | spectra / s | RMS centre error / FWHM |",
         "|---|---|---|---|",
         f"| mi_widgets `fit_many`, 1 process | {per_ours * 1e3:.2f} ms | {1 / per_ours:.0f} | {spd['err_ours']:.4f} (first {40 if not q else 10}: {spd['err_ours_same']:.4f}) |",
-        f"| mi_widgets `fit_many`, Dask LocalCluster 2 workers | {per_dask * 1e3:.2f} ms | {1 / per_dask:.0f} | same fits |",
+        f"| mi_widgets `fit_many`, Dask LocalCluster 2 worker processes | {per_dask * 1e3:.2f} ms | {1 / per_dask:.0f} | same fits |",
+        f"| mi_widgets `fit_many`, Dask LocalCluster 1 worker x 2 threads | {per_threads * 1e3:.2f} ms | {1 / per_threads:.0f} | same fits |",
         f"| lmfit from the true parameters (good start) | {spd['t_lmfit'] * 1e3:.1f} ms | {1 / spd['t_lmfit']:.0f} | {spd['err_lmfit']:.4f} |",
         "",
         f"Speed-up per spectrum vs lmfit: **{spd['t_lmfit'] / per_ours:.0f}x** (1 process), "
-        f"**{spd['t_lmfit'] / per_dask:.0f}x** (2 workers). Goal >= 20x: "
-        f"{'met' if spd['t_lmfit'] / min(per_ours, per_dask) >= 20 else 'NOT met'}. "
-        f"Goal >= 1000 spectra/s on 2 cores: {'met' if 1 / min(per_ours, per_dask) >= 1000 else 'NOT met'} "
-        f"({1 / min(per_ours, per_dask):.0f}/s). Spectra with a centre off by > 0.1 FWHM: {spd['fail_ours']}.",
+        f"**{spd['t_lmfit'] / best:.0f}x** (best on 2 cores). Goal >= 20x: "
+        f"{'met' if spd['t_lmfit'] / best >= 20 else 'NOT met'}. "
+        f"Goal >= 1000 spectra/s on 2 cores: {'met' if 1 / best >= 1000 else 'NOT met'} "
+        f"({1 / best:.0f}/s). Spectra with a centre off by > 0.1 FWHM from the truth: "
+        f"{spd['fail_ours']} of {spd['n']} (Poisson noise; lmfit: {spd['fail_lmfit']} of {spd['n_lmfit']}).",
         "",
         "### Fit time vs total counts (1000 channels, 3 peaks)",
         "",
@@ -255,18 +296,21 @@ def main() -> None:
     ]
     for r in scal:
         gmm = "n/a (too slow)" if np.isnan(r["t_gmm"]) else f"{r['t_gmm']:.3f} s"
-        lines.append(f"| {r['counts']:.0e} | {r['t_fit'] * 1e3:.0f} ms | {r['t_many'] * 1e3:.2f} ms | {gmm} |")
+        lines.append(
+            f"| {r['counts']:.0e} | {r['t_fit'] * 1e3:.0f} ms | {r['t_many'] * 1e3:.2f} ms | {gmm} |"
+        )
     lines += ["", "### NIST StRD (certified values)", ""]
     if nist_rows:
-        lines += ["| data set | start | max relative deviation of b1..b8 | relative deviation of RSS |", "|---|---|---|---|"]
+        lines += [
+            "| data set | start | max relative deviation of b1..b8 | relative deviation of RSS |",
+            "|---|---|---|---|",
+        ]
         lines += [f"| {n} | {s} | {d:.1e} | {r:.1e} |" for n, s, d, r in nist_rows]
     else:
         lines.append("Reference files absent (set MI_LAB_REFERENCE); skipped.")
     text = "\n".join(lines) + "\n"
     print(text)
     OUT.write_text(text)
-    if "dask_error" in spd:
-        print("Dask error:", spd["dask_error"])
 
 
 if __name__ == "__main__":

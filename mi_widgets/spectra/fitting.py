@@ -954,7 +954,7 @@ def _progress_reporter(
 def _run_on_client(client, x, chunks, options, report) -> list[np.ndarray]:
     from dask.distributed import as_completed
 
-    x_future = client.scatter(x, broadcast=True)
+    x_future = client.scatter(x, broadcast=True, hash=False)  # a fresh key per call
     futures = [client.submit(_fit_chunk, x_future, c, *options, pure=False) for c in chunks]
     position = {f.key: i for i, f in enumerate(futures)}
     outputs: list[np.ndarray | None] = [None] * len(futures)
