@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mi_widgets.structure import builtin_crystal, structure_to_text
 from mi_widgets.structure.viewer import StructureExplorer
-from mi_widgets.structure import structure_to_text, builtin_crystal
 
 
 @pytest.fixture

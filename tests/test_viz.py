@@ -94,7 +94,7 @@ def test_read_upload_returns_name_and_bytes():
 
 
 def test_read_upload_refuses_empty_and_oversized_files():
-    with pytest.raises(MIInputError, match="a.csv is empty"):
+    with pytest.raises(MIInputError, match=r"a\.csv is empty"):
         read_upload(_upload_with("a.csv", b""))
     with pytest.raises(MIInputError, match=r"big.csv is 21.0 MB; the limit is 20.0 MB"):
         read_upload(_upload_with("big.csv", b"x", size=21 * 2**20))
