@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from browser_helpers import changed_fraction, ngl_screenshot, non_white_fraction
-from conftest import error_outputs
+from conftest import ARTIFACTS, error_outputs
 
 from mi_widgets._limits import UPLOAD_LIMIT_BYTES
 
 NOTEBOOK = "01_materials_data_with_ase.ipynb"
+DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 pytestmark = pytest.mark.browser
 
 
@@ -69,3 +73,19 @@ def test_oversized_upload_gets_a_visible_message(lab):
     banner.wait_for(state="visible", timeout=60_000)
     assert "the limit is 20.0 MB" in banner.inner_text()
     assert "Si216" in _info(lab)
+
+
+def test_app_screenshot_looks_like_an_app(lab):
+    """The picture in the README is this screenshot (refresh it with MI_LAB_SCREENSHOTS=1)."""
+    _choose(lab, "ZnO (wurtzite)", "O108Zn108")
+    lab.locator(
+        ".mi-structure-explorer .widget-toggle-button", has_text="Coordination"
+    ).first.click()
+    lab.wait_for_timeout(2500)
+    app = lab.locator(".mi-structure-explorer").first
+    png = app.screenshot()
+    assert non_white_fraction(ngl_screenshot(lab)) > 0.05
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "lab01_structure_explorer.png").write_bytes(png)
+    if os.environ.get("MI_LAB_SCREENSHOTS"):
+        (DOCS_IMAGES / "lab01_structure_explorer.png").write_bytes(png)

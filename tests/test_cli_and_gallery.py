@@ -58,3 +58,33 @@ def test_gallery_numbers_match_the_notebook_names():
     for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
         if path.name != "00_welcome.ipynb":
             assert path.name in {lab.notebook for lab in LABS}, f"{path.name} is not in the gallery"
+
+
+def test_binder_config_matches_the_command_line():
+    namespace = {"get_config": lambda: _Config()}
+    exec((ROOT / "binder" / "jupyter_server_config.py").read_text(), namespace)
+    c = namespace["c"]
+    assert c.settings["ServerApp.tornado_settings"] == {
+        "websocket_max_message_size": cli.WEBSOCKET_MAX_MESSAGE_BYTES
+    }
+    assert c.settings["MappingKernelManager.cull_idle_timeout"] == cli.CULL_IDLE_TIMEOUT_S
+
+
+def test_environment_files_pin_the_working_nglview():
+    for name in ("environment.yml", "binder/environment.yml"):
+        assert "nglview==4.0\n" in (ROOT / name).read_text()
+    assert '"nglview==4.0"' in (ROOT / "pyproject.toml").read_text()
+
+
+class _Config:
+    """A stand-in for traitlets' config object that records dotted assignments."""
+
+    def __init__(self, prefix: str = "", settings: dict | None = None):
+        object.__setattr__(self, "prefix", prefix)
+        object.__setattr__(self, "settings", {} if settings is None else settings)
+
+    def __getattr__(self, name):
+        return _Config(f"{self.prefix}{name}.", self.settings)
+
+    def __setattr__(self, name, value):
+        self.settings[f"{self.prefix}{name}"] = value
