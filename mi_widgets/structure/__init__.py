@@ -1,5 +1,6 @@
 """Atomic structures: a Stillinger-Weber potential for data generation, local descriptors, I/O."""
 
+from mi_widgets.structure.descriptors import SteinhardtResult, laaf_descriptor, steinhardt
 from mi_widgets.structure.stillinger_weber import (
     SW_GERMANIUM,
     SW_SILICON,
@@ -7,4 +8,12 @@ from mi_widgets.structure.stillinger_weber import (
     SWParameters,
 )
 
-__all__ = ["SW_GERMANIUM", "SW_SILICON", "SWParameters", "StillingerWeber"]
+__all__ = [
+    "SW_GERMANIUM",
+    "SW_SILICON",
+    "SWParameters",
+    "SteinhardtResult",
+    "StillingerWeber",
+    "laaf_descriptor",
+    "steinhardt",
+]
