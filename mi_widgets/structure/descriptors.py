@@ -17,7 +17,7 @@ from ase import Atoms
 from scipy.special import gammaln
 
 from mi_widgets._errors import MIInputError, check_finite_array
-from mi_widgets.structure._neighbors import check_atoms, neighbors, pairs_within
+from mi_widgets.structure._neighbors import _check_overlap, check_atoms, neighbors, pairs_within
 
 __all__ = [
     "SteinhardtResult",
@@ -102,7 +102,7 @@ def laaf_descriptor(
     species = _check_species(species, symbols)
 
     r_search = max(float(r_cut), r_avg)
-    pairs = pairs_within(atoms, r_search)
+    pairs = _check_overlap(pairs_within(atoms, r_search))
     fingerprint = _fingerprint(pairs, symbols, species, etas, float(r_cut))
     if r_avg == 0:
         return fingerprint
