@@ -7,7 +7,12 @@ from mi_widgets.structure.data import (
     read_structure,
     si_md_path,
 )
-from mi_widgets.structure.descriptors import SteinhardtResult, laaf_descriptor, steinhardt
+from mi_widgets.structure.descriptors import (
+    LAAF_SI_SETTINGS,
+    SteinhardtResult,
+    laaf_descriptor,
+    steinhardt,
+)
 from mi_widgets.structure.stillinger_weber import (
     SW_GERMANIUM,
     SW_SILICON,
@@ -16,6 +21,7 @@ from mi_widgets.structure.stillinger_weber import (
 )
 
 __all__ = [
+    "LAAF_SI_SETTINGS",
     "SI_MD_KINDS",
     "SW_GERMANIUM",
     "SW_SILICON",
