@@ -424,3 +424,20 @@ def test_any_non_finite_value_is_named(n, where, bad):
     y[where] = bad
     with pytest.raises(MIInputError, match=f"y contains .* at index {where}"):
         fit_peaks(x, y, 1)
+
+
+def test_data_script_regenerates_the_example_spectrum(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "make_spectra_data", root / "scripts" / "make_spectra_data.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    small = script.write(tmp_path, 60)
+    x, y = load_spectrum(small)
+    assert x.size == 60 and x[0] == 280.0 and y.min() >= 0
+    full = script.write(tmp_path, 400)
+    assert full.read_bytes() == (root / "data" / "xps_c1s.csv").read_bytes()
