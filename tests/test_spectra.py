@@ -398,6 +398,11 @@ def test_bad_options(spectrum):
         fit_peaks(x, y, 2, init=[3.0])
     with pytest.raises(MIInputError, match="spectrum 1"):
         fit_many(x, np.stack([y, np.zeros_like(y)]), 2)
+    pv = fit_peaks(x, y, 2, random_state=0)
+    with pytest.raises(MIInputError, match="init was fitted with 2 pseudo_voigt peaks"):
+        fit_many(x, np.stack([y, y]), 2, shape="gaussian", init=pv)
+    with pytest.raises(MIInputError, match="use the same options"):
+        fit_peaks(x, y, 3, init=pv)
 
 
 def test_negative_noise_is_zero_weight_in_em_and_kept_in_the_polish(spectrum):

@@ -556,9 +556,18 @@ def _multi_start_em(grid, weights, start, shape, background, max_iter, tol):
     return state, loglik, n_iter, converged, frames
 
 
+def _check_same_model(fit: PeakFitResult, n_peaks: int, shape: str, background: str) -> None:
+    if (fit.n_peaks, fit.shape, fit.background_kind) != (n_peaks, shape, background):
+        raise MIInputError(
+            f"init was fitted with {fit.n_peaks} {fit.shape} peaks on a {fit.background_kind} "
+            f"background; use the same options ({n_peaks} {shape} peaks, {background})."
+        )
+
+
 def _init_vector(init: Any, n_peaks: int, shape: str, background: str) -> np.ndarray:
     """Starting centres (K,), or a full parameter vector from a mapping of start values."""
     if isinstance(init, PeakFitResult):
+        _check_same_model(init, n_peaks, shape, background)
         return init.params.copy()
     if not isinstance(init, Mapping):
         centres = check_finite_array(init, "init", ndim=1)
@@ -917,11 +926,7 @@ def fit_many(
 
 def _common_start(x, spectra, n_peaks, shape, background, init, random_state) -> np.ndarray:
     if isinstance(init, PeakFitResult):
-        if init.n_peaks != n_peaks or init.background_kind != background:
-            raise MIInputError(
-                "init was fitted with another peak count or background; "
-                "refit it with the same options."
-            )
+        _check_same_model(init, n_peaks, shape, background)
         return init.params
     if init is not None:
         init = _init_vector(init, n_peaks, shape, background)
