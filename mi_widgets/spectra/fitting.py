@@ -323,6 +323,7 @@ def _polish_one(
     shape: str,
     background: str,
     grid: EMGrid,
+    max_nfev: int = 2000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """scipy least squares from the EM solution; returns parameters and their covariance."""
     free = pm.free_mask(n_peaks, shape, background)
@@ -353,7 +354,7 @@ def _polish_one(
             ftol=1e-12,
             xtol=1e-12,
             gtol=1e-12,
-            max_nfev=2000,
+            max_nfev=max_nfev,
         )
     j = fit.jac
     dof = max(x.size - int(free.sum()), 1)
@@ -1017,6 +1018,7 @@ def least_squares_from(
     *,
     shape: str = "pseudo_voigt",
     background: str = "linear",
+    max_nfev: int = 2000,
 ) -> np.ndarray:
     """Plain least squares (scipy, trust-region) from a given parameter vector.
 
@@ -1034,6 +1036,8 @@ def least_squares_from(
         Number of peaks.
     shape, background : str
         As in :func:`fit_peaks`.
+    max_nfev : int, default 2000
+        Largest number of model evaluations.
 
     Returns
     -------
@@ -1056,5 +1060,6 @@ def least_squares_from(
             f"start has {start.size} values; {n_peaks} peaks with a {background} background "
             f"need {pm.n_params(n_peaks, background)}."
         )
-    params, _ = _polish_one(x, y, start, n_peaks, shape, background, EMGrid.from_x(x))
+    check_positive_int(max_nfev, "max_nfev")
+    params, _ = _polish_one(x, y, start, n_peaks, shape, background, EMGrid.from_x(x), max_nfev)
     return _sorted_by_centre(params, None, n_peaks)[0]

@@ -57,6 +57,8 @@ BACKGROUND_OPTIONS = [
 ]
 DATA_COLOR = "#555555"
 MODEL_COLOR = "#000000"
+#: least squares in the player stops here, so a restart stays interactive
+LSQ_MAX_EVALUATIONS = 300
 LSQ_COLOR = OKABE_ITO[5] if len(OKABE_ITO) > 5 else "#D55E00"
 
 
@@ -434,6 +436,7 @@ class EMPlayer(widgets.VBox):
         centres = (
             random_start(self.x, self.n_peaks, random_state=self._rng) if init is None else init
         )
+        self.info.value = "<div style='font-size:13px'>Running EM and least squares ...</div>"
         result = fit_peaks(
             self.x,
             self.y,
@@ -451,6 +454,7 @@ class EMPlayer(widgets.VBox):
             self.n_peaks,
             shape=self.shape,
             background=self.background,
+            max_nfev=LSQ_MAX_EVALUATIONS,
         )
         self.result = result
         last = result.history.n_frames - 1
@@ -495,7 +499,8 @@ class EMPlayer(widgets.VBox):
         self.info.value = (
             "<div style='font-size:13px;line-height:1.5'>"
             f"log-likelihood {loglik:.6g}<br>EM centres: {html.escape(em_c)} (RSS {em_rss:.4g})<br>"
-            f"<span style='color:{LSQ_COLOR}'>least squares from the same start: "
+            f"<span style='color:{LSQ_COLOR}'>least squares from the same start "
+            f"(at most {LSQ_MAX_EVALUATIONS} evaluations): "
             f"{html.escape(lsq_c)} (RSS {lsq_rss:.4g})</span></div>"
         )
 
