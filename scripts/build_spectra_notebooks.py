@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -228,3 +229,6 @@ def write(name: str, cells: list) -> None:
 if __name__ == "__main__":
     write("02_em_peak_fitting.ipynb", NB02)
     write("03_spectral_imaging.ipynb", NB03)
+    # the code cells follow the project's style (ruff format), as hand-written ones would
+    names = ["02_em_peak_fitting.ipynb", "03_spectral_imaging.ipynb"]
+    subprocess.run(["ruff", "format", *(str(ROOT / "notebooks" / n) for n in names)], check=False)
