@@ -755,7 +755,8 @@ def _lm_polish(
         residual[accepted] = trial_res[better]
         rss[accepted] = trial_rss[better]
         damping[active] = np.where(better, damping[active] / 5.0, damping[active] * 5.0)
-        still = ~(better & (gain < _LM_GAIN)) & (damping[active] < 1e8)
+        # converged: the step changes the RSS by a negligible fraction, taken or not
+        still = ~(np.abs(gain) < _LM_GAIN) & (damping[active] < 1e8)
         active = active[still]
         if active.size == 0:
             break
