@@ -145,6 +145,7 @@ def parse_composition(composition: str | Mapping[str, float]) -> dict[str, float
             ) from None
         fractional = any(a != int(a) for a in amounts if np.isfinite(a))
     elif isinstance(composition, str):
+        composition = str(composition)  # numpy str_ -> str, for readable messages
         symbols, amounts, fractional = _parse_string(composition)
     else:
         raise MIInputError(
@@ -183,6 +184,8 @@ def composition_matrix(
     column = {s: j for j, s in enumerate(symbols)}
     rows = []
     for i, composition in enumerate(compositions):
+        if isinstance(composition, str):
+            composition = str(composition)
         fractions = parse_composition(composition)
         row = np.zeros(len(symbols))
         for symbol, x in fractions.items():
