@@ -40,17 +40,17 @@ import time
 # BLAS threads compete with other processes on a shared machine.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import numpy as np
-from ase import Atoms
-from ase.build import bulk
-from ase.calculators.emt import EMT
-from ase.eos import EquationOfState
-from ase.filters import FrechetCellFilter
-from ase.optimize import BFGS
-from ase.units import GPa
+import numpy as np  # noqa: E402
+from ase import Atoms  # noqa: E402
+from ase.build import bulk  # noqa: E402
+from ase.calculators.emt import EMT  # noqa: E402
+from ase.eos import EquationOfState  # noqa: E402
+from ase.filters import FrechetCellFilter  # noqa: E402
+from ase.optimize import BFGS  # noqa: E402
+from ase.units import GPa  # noqa: E402
 
 ELEMENTS = ("Al", "Ni", "Cu", "Pd", "Ag", "Pt", "Au")
 SEED = 20261121
@@ -99,7 +99,10 @@ def relax(atoms: Atoms) -> int:
 
 
 def equation_of_state(atoms: Atoms) -> tuple[float, float, float]:
-    """Birch-Murnaghan fit around the relaxed cell: (V0 per atom [A^3], E0 per atom [eV], B [GPa])."""
+    """Birch-Murnaghan fit around the relaxed cell.
+
+    Returns V0 per atom (A^3), E0 per atom (eV) and the bulk modulus B (GPa).
+    """
     volumes, energies = [], []
     cell = atoms.get_cell()
     for s in EOS_STRAINS:
@@ -132,7 +135,7 @@ def build(spec: AlloySpec, rng: np.random.Generator) -> Atoms:
 
 
 def composition_string(elements: tuple[str, ...], counts: tuple[int, ...]) -> str:
-    """'Al0.375Ni0.625': element symbols with atomic fractions (the form composition_features reads)."""
+    """'Al0.375Ni0.625': symbols with atomic fractions (the form composition_features reads)."""
     total = sum(counts)
     return "".join(f"{el}{c / total:.4g}" for el, c in zip(elements, counts, strict=True))
 

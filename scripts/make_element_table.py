@@ -80,7 +80,9 @@ def main() -> None:
     out = Path(__file__).parents[1] / "data" / "elements.csv"
     rows = [element_row(s) for s in SYMBOLS]
     with open(out, "w", newline="") as handle:
-        handle.write("# Elemental properties; scripts/make_element_table.py (sources per column there)\n")
+        handle.write(
+            "# Elemental properties; scripts/make_element_table.py (sources per column there)\n"
+        )
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
