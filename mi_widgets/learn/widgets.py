@@ -298,8 +298,12 @@ class ModelChoiceLab:
             self.progress.value += 1
 
     def _run(self, action) -> None:
+        self.progress.bar_style = "info"
+        self.progress.description = "Running"
         with self.banner.catching():
             action()
+        self.progress.bar_style = ""
+        self.progress.description = "Progress"
 
     # ------------------------------------------------------------- figures
     def _build_figures(self) -> None:
