@@ -52,7 +52,7 @@ from mi_widgets.learn import compare_models, load_alloy_features, make_classifie
 
 data = load_alloy_features("mixing_energy_eV_per_atom", n_samples=900, random_state=0)
 print(data.X.shape, "features, e.g.", data.names[:3])
-print("first alloys:", list(data.compositions[:4]), "E_mix:", data.y[:4].round(3))""",
+print("first alloys:", data.compositions[:4].tolist(), "E_mix:", data.y[:4].round(3))""",
     ),
     (
         "code",
