@@ -187,7 +187,9 @@ def test_unknown_model_name():
 
 
 def test_elemnet_depth_sets_layers():
-    assert elemnet_mlp(depth=4, width=16).named_steps["model"].hidden_layer_sizes == (16,) * 4
+    network = elemnet_mlp(depth=4, width=16).named_steps["model"].regressor
+    assert network.hidden_layer_sizes == (16,) * 4
+    assert elemnet_mlp(depth=2, classifier=True).named_steps["model"].hidden_layer_sizes == (64, 64)
     with pytest.raises(MIInputError, match="depth"):
         elemnet_mlp(depth=0)
 

@@ -48,7 +48,7 @@ from mi_widgets.viz import (
 
 __all__ = ["PermutationImportanceExplorer"]
 
-_BEFORE, _AFTER = OKABE_ITO[5], OKABE_ITO[6]  # blue, vermillion
+_BEFORE, _AFTER = OKABE_ITO[4], OKABE_ITO[5]  # blue, vermillion
 
 
 class PermutationImportanceExplorer:
@@ -281,7 +281,7 @@ class PermutationImportanceExplorer:
 
         self._bar_source = ColumnDataSource({"feature": [], "mean": [], "lower": [], "upper": []})
         self.bar_figure = new_figure(
-            "Permutation importance (MAE increase)",
+            "Importance: MAE increase",
             width=430,
             height=560,
             y_range=FactorRange(factors=[]),
@@ -345,8 +345,8 @@ class PermutationImportanceExplorer:
         self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
         self.correlation_figure = new_figure(
             "Feature correlation (Pearson r)",
-            width=560,
-            height=560,
+            width=600,
+            height=640,
             x_range=FactorRange(factors=[]),
             y_range=FactorRange(factors=[]),
             tools="hover,save",

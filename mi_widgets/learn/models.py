@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.kernel_ridge import KernelRidge
@@ -63,11 +64,14 @@ def elemnet_mlp(
 
     ElemNet (Jha et al., Sci. Rep. 8, 17593, 2018) maps a composition vector
     through a deep stack of dense layers; here the depth is the knob, on top
-    of standardised features, trained with Adam and early stopping.
+    of standardised features (and, for regression, a standardised target),
+    trained with Adam and early stopping.  For regression the ``model`` step is
+    a ``TransformedTargetRegressor``; tune the network as
+    ``model__regressor__<param>``.
 
     Examples
     --------
-    >>> elemnet_mlp(depth=2, width=8).named_steps["model"].hidden_layer_sizes
+    >>> elemnet_mlp(depth=2, width=8).named_steps["model"].regressor.hidden_layer_sizes
     (8, 8)
     """
     depth = check_positive_int(depth, "depth", maximum=32)
@@ -77,13 +81,19 @@ def elemnet_mlp(
         activation="relu",
         alpha=1e-4,
         learning_rate_init=1e-3,
+        batch_size=32,  # several Adam steps per epoch even on a few hundred samples
         max_iter=max_iter,
         early_stopping=True,
         n_iter_no_change=20,
         random_state=random_state,
     )
     settings.update(params)
-    model = MLPClassifier(**settings) if classifier else MLPRegressor(**settings)
+    if classifier:
+        model = MLPClassifier(**settings)
+    else:
+        # Standardise the target too: with targets of ~0.05 eV the L2 penalty would
+        # otherwise dominate the loss and flatten a shallow network.
+        model = TransformedTargetRegressor(MLPRegressor(**settings), transformer=StandardScaler())
     return _pipeline(model, scale=True, correlation_threshold=correlation_threshold)
 
 

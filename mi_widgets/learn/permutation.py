@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from joblib import parallel_backend
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 from sklearn.utils import Bunch
@@ -80,10 +81,14 @@ def chunked_permutation_importance(
     X : array, shape (n_samples, n_features)
         Data to score on (ideally held out from training).
     y : array, shape (n_samples,)
-    scoring, n_repeats, n_jobs
+    scoring, n_repeats
         As in :func:`sklearn.inspection.permutation_importance`.  With the
         default scoring the importance is the increase in mean absolute error
         (units of y) when a feature is shuffled.
+    n_jobs : int, optional
+        Features of a chunk scored in parallel *threads* (scikit-learn's trees
+        and linear models release the GIL), so the model is not copied to
+        worker processes; the result does not change.
     random_state : int
         Seed; the result equals ``permutation_importance(..., random_state=random_state)``.
     chunk_size : int
@@ -119,15 +124,16 @@ def chunked_permutation_importance(
     for start in range(0, n_features, chunk_size):
         columns = list(range(start, min(start + chunk_size, n_features)))
         wrapped = _ColumnsInFullMatrix(estimator, X, columns)
-        part = permutation_importance(
-            wrapped,
-            X[:, columns],
-            y,
-            scoring=scoring,
-            n_repeats=n_repeats,
-            random_state=int(random_state),
-            n_jobs=n_jobs,
-        )
+        with parallel_backend("threading", n_jobs=n_jobs or 1):
+            part = permutation_importance(
+                wrapped,
+                X[:, columns],
+                y,
+                scoring=scoring,
+                n_repeats=n_repeats,
+                random_state=int(random_state),
+                n_jobs=n_jobs,
+            )
         blocks.append(part.importances)
         if on_progress is not None:
             on_progress(columns[-1] + 1, n_features)

@@ -82,14 +82,14 @@ class RejectOptionExplorer:
         fig.line(
             _THETAS,
             [r.coverage for r in curve],
-            color=OKABE_ITO[5],
+            color=OKABE_ITO[4],
             line_width=3,
             legend_label="coverage (fraction classified)",
         )
         fig.line(
             _THETAS,
             [r.accuracy for r in curve],
-            color=OKABE_ITO[6],
+            color=OKABE_ITO[5],
             line_width=3,
             line_dash="dashed",
             legend_label="accuracy on classified",
@@ -175,6 +175,8 @@ class ModelChoiceLab:
             max=len(self.y),
             step=10,
             description="samples",
+            style={"description_width": "60px"},
+            layout=widgets.Layout(width="240px"),
         )
         self.progress = widgets.IntProgress(min=0, max=4, value=0, description="Progress")
         buttons = []
@@ -275,7 +277,7 @@ class ModelChoiceLab:
             choice = choose_model(models, X, y, cv=5, random_state=self.random_state)
         self.results["choice"] = choice
         self.fig_choice.x_range.factors = list(choice.names)
-        colors = [OKABE_ITO[6] if n == choice.chosen else OKABE_ITO[5] for n in choice.names]
+        colors = [OKABE_ITO[5] if n == choice.chosen else OKABE_ITO[4] for n in choice.names]
         replace_data(
             self._choice_source,
             name=list(choice.names),
@@ -309,7 +311,7 @@ class ModelChoiceLab:
     def _build_figures(self) -> None:
         label = self.target_name
         self.fig_curves = new_figure(
-            "Learning curves (CV)",
+            "Learning curves (solid: validation, dotted: train)",
             width=440,
             height=300,
             x_axis_label="training samples",
@@ -320,14 +322,14 @@ class ModelChoiceLab:
         self._curve_sources = []
         for k, name in enumerate(("ridge", "krr", "random_forest")):
             source = ColumnDataSource({"n": [], "valid": [], "train": []})
-            color = OKABE_ITO[(k + 1) % len(OKABE_ITO)]
+            color = OKABE_ITO[(4, 5, 2)[k]]
             self.fig_curves.line(
                 "n",
                 "valid",
                 source=source,
                 color=color,
                 line_width=3,
-                legend_label=f"{name} validation",
+                legend_label=name,
             )
             self.fig_curves.line(
                 "n",
@@ -336,7 +338,7 @@ class ModelChoiceLab:
                 color=color,
                 line_width=1.5,
                 line_dash="dotted",
-                legend_label=f"{name} train",
+                legend_label=name,
             )
             self._curve_sources.append(source)
         style_legend(self.fig_curves, "bottom_left")
@@ -358,7 +360,7 @@ class ModelChoiceLab:
                 source=source,
                 mode="after",
                 line_width=3,
-                color=OKABE_ITO[5 + k],
+                color=OKABE_ITO[4 + k],
                 legend_label=name,
             )
             self._search_sources.append(source)
@@ -373,10 +375,10 @@ class ModelChoiceLab:
         )
         self._depth_source = ColumnDataSource({"depth": [], "mae": [], "lower": [], "upper": []})
         self.fig_depth.line(
-            "depth", "mae", source=self._depth_source, line_width=3, color=OKABE_ITO[5]
+            "depth", "mae", source=self._depth_source, line_width=3, color=OKABE_ITO[4]
         )
         self.fig_depth.scatter(
-            "depth", "mae", source=self._depth_source, size=9, color=OKABE_ITO[5]
+            "depth", "mae", source=self._depth_source, size=9, color=OKABE_ITO[4]
         )
         self.fig_depth.add_layout(
             Whisker(source=self._depth_source, base="depth", lower="lower", upper="upper")
