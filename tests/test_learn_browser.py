@@ -16,12 +16,16 @@ def test_click_a_feature_bar_changes_the_scatter(open_app):
     first = label.inner_text()
     assert "MAE" in first
     bars = page.locator(".mi-importance-bars").first
+    bars.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     box = bars.bounding_box()
+    scatter = page.locator(".mi-importance-scatter").first
+    scatter_before = scatter.screenshot()
     assert box is not None and box["height"] > 200
     changed = None
     # Bars are sorted with the largest on top; try points down the upper part of the chart.
-    for dy in range(45, 200, 14):
-        for fx in (0.62, 0.5):
+    for dy in range(40, 200, 7):
+        for fx in (0.45, 0.5):
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + dy)
             page.wait_for_timeout(1000)
             if label.inner_text() != first:
@@ -30,6 +34,8 @@ def test_click_a_feature_bar_changes_the_scatter(open_app):
         if changed:
             break
     assert changed is not None, "no click on the bar chart changed the selected feature"
+    page.wait_for_timeout(1000)
+    assert scatter.screenshot() != scatter_before, "the scatter plot did not redraw"
     feature_before = first.split(":")[0]
     assert changed.split(":")[0] != feature_before
     assert error_outputs(page) == []
