@@ -100,7 +100,7 @@ lab""",
     (
         "md",
         """## What to look for
-- Which feature makes the MAE jump the most when shuffled? Is it plausible physically (size mismatch, electronegativity difference)?
+- Which feature makes the MAE jump the most when shuffled? Is it plausible physically? (Hume-Rothery: atoms whose radii differ by more than about 15 % mix badly; look for the *range* and *average deviation* of the radii.)
 - Find two features with a correlation near 1 in the heat map (e.g. the mean atomic number and the mean atomic mass). Are both important, or does one carry the other? Drop one (`data.X[:, keep]`) and recompute.
 - Features whose bar is near zero: the model does not use them. Does that mean they carry no information?
 - Reject option: how much accuracy do you gain by refusing the 20 % least confident alloys?

@@ -271,9 +271,16 @@ class PermutationImportanceExplorer:
         self.banner = ErrorBanner()
         self.upload = upload_button(".csv,.txt", "Upload CSV")
         self.upload.observe(self._on_upload, names="value")
-        self.target_dropdown = widgets.Dropdown(description="Target", options=[])
+        self.target_dropdown = widgets.Dropdown(
+            description="Target",
+            options=[],
+            style={"description_width": "50px"},
+            layout=widgets.Layout(width="240px"),
+        )
         self.target_dropdown.observe(self._on_target, names="value")
-        self.progress = widgets.IntProgress(min=0, max=1, value=0, description="Progress")
+        self.progress = widgets.IntProgress(
+            min=0, max=1, value=0, description="Progress", layout=widgets.Layout(width="240px")
+        )
         self.progress.add_class("mi-importance-progress")
         self.status = widgets.HTML("")
         self.mae_label = widgets.HTML("")
@@ -345,8 +352,8 @@ class PermutationImportanceExplorer:
         self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
         self.correlation_figure = new_figure(
             "Feature correlation (Pearson r)",
-            width=600,
-            height=640,
+            width=460,
+            height=500,
             x_range=FactorRange(factors=[]),
             y_range=FactorRange(factors=[]),
             tools="hover,save",
@@ -368,7 +375,7 @@ class PermutationImportanceExplorer:
         )
         self.correlation_figure.xaxis.major_label_orientation = 1.2
         for axis in (*self.correlation_figure.xaxis, *self.correlation_figure.yaxis):
-            axis.major_label_text_font_size = "8px"
+            axis.major_label_text_font_size = "7px"
         self.correlation_figure.grid.visible = False
 
         bar_pane = bokeh_pane(self.bar_figure)
@@ -384,7 +391,7 @@ class PermutationImportanceExplorer:
             self.status,
         ]
         main = widgets.HBox(
-            [bar_pane, widgets.VBox([scatter_pane, self.mae_label]), corr_pane],
+            [bar_pane, widgets.VBox([scatter_pane, self.mae_label, corr_pane])],
             layout=widgets.Layout(flex_flow="row wrap"),
         )
         self.app = lab_layout(
