@@ -368,3 +368,23 @@ def test_table_with_composition_column():
     X, y, names = table_features(read_table(content), "y")
     assert X.shape == (5, 1 + len(composition_features(["Cu"]).names))
     assert names[-1] == "T_K" and y.tolist() == [1, 2, 3, 4, 5]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["1", "2.5", "-3", "", "x", "nan", "Cu", "1e3"]), min_size=2, max_size=3
+        ),
+        min_size=0,
+        max_size=7,
+    )
+)
+def test_any_small_table_gives_features_or_one_clear_message(rows):
+    content = "a,b,y\n" + "\n".join(",".join(r) for r in rows)
+    try:
+        X, y, names = table_features(read_table(content.encode(), name="t.csv"), "y")
+    except MIInputError as error:
+        assert str(error).endswith(".") and "\n" not in str(error)
+        return
+    assert X.shape == (len(y), len(names)) and np.all(np.isfinite(X)) and np.ptp(y) > 0
