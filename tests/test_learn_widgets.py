@@ -127,6 +127,8 @@ def test_explorer_rejects_bad_arguments(alloy_split):
         PermutationImportanceExplorer(model, X_train, y_train, names[:-1])
     with pytest.raises(MIInputError, match="NaN"):
         PermutationImportanceExplorer(model, np.full((5, 2), np.nan), np.ones(5))
+    with pytest.raises(MIInputError, match="cannot predict"):
+        PermutationImportanceExplorer(model, X_train[:, :5], y_train)
     with pytest.raises(MIInputError, match="n_repeats"):
         PermutationImportanceExplorer(n_repeats=0)
 

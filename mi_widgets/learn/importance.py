@@ -152,8 +152,14 @@ class PermutationImportanceExplorer:
             )
         if not hasattr(model, "predict"):
             raise MIInputError("model must be a fitted scikit-learn estimator with .predict().")
+        try:
+            model.predict(X[:2])
+        except (ValueError, TypeError, AttributeError) as error:
+            raise MIInputError(
+                f"The model cannot predict on X ({type(error).__name__}); pass the fitted model "
+                "and data with the columns it was trained on."
+            ) from None
         self.model, self.X, self.y, self.feature_names = model, X, y, names
-        self._predicted = np.asarray(model.predict(X), dtype=float)
         self._draw_correlation()
         self.compute()
 
