@@ -15,6 +15,14 @@ _BOKEHJS_LOADED = False
 
 FONT = "Helvetica, Arial, sans-serif"
 
+#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them).
+APP_CSS = """<style>
+.jupyter-widgets.widget-tab > .lm-TabBar .lm-TabBar-tab,
+.jupyter-widgets.widget-tab > .p-TabBar .p-TabBar-tab {
+  flex: 0 0 auto !important; max-width: none !important; min-width: 60px !important;
+}
+</style>"""
+
 
 def _in_kernel() -> bool:
     """True when running inside a Jupyter kernel (where BokehJS can be sent to a page)."""
@@ -27,7 +35,7 @@ def _in_kernel() -> bool:
 
 
 def setup_notebook() -> None:
-    """Load BokehJS into the page once per kernel, inline so it works offline.
+    """Load BokehJS into the page once per kernel, inline so it works offline; add the app styles.
 
     ``jupyter_bokeh.BokehModel`` needs BokehJS on the page before it renders
     (in JupyterLab and in Voila). Call this in the first code cell of a notebook;
@@ -42,6 +50,9 @@ def setup_notebook() -> None:
         return
     from bokeh.io import output_notebook
     from bokeh.resources import Resources
+    from IPython.display import HTML, display
+
+    display(HTML(APP_CSS))
 
     # Only the core bundle (~2.7 MB): mi-lab keeps controls in ipywidgets, not bokeh widgets.
     output_notebook(Resources(mode="inline", components=["bokeh"]), hide_banner=True)
