@@ -48,7 +48,7 @@ from sklearn.metrics import calinski_harabasz_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from mi_widgets._errors import (
     MIInputError,
@@ -68,6 +68,7 @@ __all__ = [
 
 RANK_TOLERANCE = 1e-7  # singular values below this fraction of the largest are dropped
 SOLVERS = ("sparse", "dense")
+THREADPOOLS = ThreadpoolController()  # inspected once: each inspection costs ~5 ms
 MAX_TREE_DIMENSION = 8  # principal axes with > 10% of the top spread; more: brute force
 
 
@@ -186,7 +187,7 @@ def _candidate_neighbours(
         tree = cKDTree(rotated, leafsize=48)
         return tree.query(rotated, min(k + 1, n), workers=_n_threads(n_jobs))[1]
     search = NearestNeighbors(n_neighbors=min(k + 2, n), algorithm="brute").fit(rotated)
-    with threadpool_limits(limits=_n_threads(n_jobs), user_api="openmp"):
+    with THREADPOOLS.limit(limits=_n_threads(n_jobs), user_api="openmp"):
         return search.kneighbors(rotated, return_distance=False)
 
 
@@ -299,10 +300,10 @@ def _lpp_step(
 
 
 # --------------------------------------------------------------------------- estimators
-def _one_blas_thread() -> threadpool_limits:
+def _one_blas_thread():
     # The dense algebra here is tall-and-thin (N x p, p ~ 100): threaded BLAS gains
     # little and, on a shared machine, oversubscription made fits 10x slower.
-    return threadpool_limits(limits=1, user_api="blas")
+    return THREADPOOLS.limit(limits=1, user_api="blas")
 
 
 class _LinearEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
