@@ -142,3 +142,23 @@ def test_si_md_data_is_physical():
 def test_load_si_md_rejects_unknown_kind():
     with pytest.raises(MIInputError, match="kind must be one of"):
         load_si_md("glass")
+
+
+@pytest.mark.skipif(not si_md_path("quench").exists(), reason="data/ files not generated")
+def test_laaf_of_the_si_md_data_separates_the_three_phases():
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from mi_widgets.structure import LAAF_SI_SETTINGS, laaf_descriptor
+
+    features, labels = [], []
+    for label, kind in enumerate(["crystal_300K", "liquid_2000K", "amorphous_300K"]):
+        for frame in load_si_md(kind)[::2]:
+            features.append(laaf_descriptor(frame, **LAAF_SI_SETTINGS))
+            labels += [label] * len(frame)
+    model = make_pipeline(StandardScaler(), KNeighborsClassifier(5))
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    accuracy = cross_val_score(model, np.vstack(features), labels, cv=folds).mean()
+    assert accuracy >= 0.95

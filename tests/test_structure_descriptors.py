@@ -250,6 +250,11 @@ def test_bad_structures_raise_one_clear_error():
     no_cell = Atoms("Si2", positions=[[0, 0, 0], [1, 1, 1]], pbc=True)
     with pytest.raises(MIInputError, match="periodic but has no cell"):
         laaf_descriptor(no_cell, [1.0], r_cut=3.0, r_avg=3.0)
+    twin = si + si[:1]  # a duplicated atom
+    with pytest.raises(MIInputError, match="sit on top of each other"):
+        steinhardt(twin, n_neighbors=4)
+    with pytest.raises(MIInputError, match="sit on top of each other"):
+        laaf_descriptor(twin, [1.0], r_cut=3.0, r_avg=3.0)
     with pytest.raises(MIInputError, match=r"ase\.Atoms"):
         steinhardt(np.zeros((3, 3)), n_neighbors=4)
 

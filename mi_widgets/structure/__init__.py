@@ -2,7 +2,12 @@
 potential for data generation and local descriptors (no UI imports)."""
 
 from mi_widgets.structure.data import SI_MD_KINDS, load_si_md, si_md_path
-from mi_widgets.structure.descriptors import SteinhardtResult, laaf_descriptor, steinhardt
+from mi_widgets.structure.descriptors import (
+    LAAF_SI_SETTINGS,
+    SteinhardtResult,
+    laaf_descriptor,
+    steinhardt,
+)
 from mi_widgets.structure.io import (
     BUILTIN_CRYSTALS,
     builtin_crystal,
@@ -27,6 +32,7 @@ from mi_widgets.structure.stillinger_weber import (
 
 __all__ = [
     "BUILTIN_CRYSTALS",
+    "LAAF_SI_SETTINGS",
     "SI_MD_KINDS",
     "SW_GERMANIUM",
     "SW_SILICON",

@@ -225,6 +225,18 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
     )
 
 
+def _check_overlap(pairs: NeighborPairs) -> NeighborPairs:
+    """Refuse atoms on top of each other: their bond has no direction."""
+    close = np.flatnonzero(pairs.distances < 1e-6)
+    if close.size:
+        a, b = int(pairs.i[close[0]]), int(pairs.j[close[0]])
+        raise MIInputError(
+            f"Atoms {a} and {b} sit on top of each other (closer than 1e-6 A); "
+            "remove the duplicate atoms."
+        )
+    return pairs
+
+
 def neighbors(atoms: Atoms, *, n_neighbors: int | None, r_cut: float | None) -> NeighborPairs:
     """Neighbours by count or by cut-off (exactly one of the two)."""
     if (n_neighbors is None) == (r_cut is None):
@@ -232,5 +244,5 @@ def neighbors(atoms: Atoms, *, n_neighbors: int | None, r_cut: float | None) -> 
             "Give exactly one of n_neighbors (e.g. 12) or r_cut (Angstrom) to define neighbours."
         )
     if n_neighbors is not None:
-        return nearest_neighbors(atoms, n_neighbors)
-    return pairs_within(atoms, r_cut)
+        return _check_overlap(nearest_neighbors(atoms, n_neighbors))
+    return _check_overlap(pairs_within(atoms, r_cut))

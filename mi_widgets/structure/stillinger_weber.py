@@ -174,6 +174,10 @@ class StillingerWeber(Calculator):
         Parameters per chemical symbol. Default: Si (Stillinger & Weber 1985)
         and Ge (Ding & Andersen 1986); Si-Ge cross terms follow the mixing
         rules of Laradji et al. (1995).
+    skin : float, default 0.3
+        Verlet-list skin (Angstrom): pairs up to cut-off + skin are stored and
+        reused until an atom has moved more than skin / 2. Use ~1 A for hot
+        liquids, 0 to rebuild every call.
     **kwargs
         Passed to :class:`ase.calculators.calculator.Calculator`.
 
@@ -200,6 +204,8 @@ class StillingerWeber(Calculator):
         self, elements: dict[str, SWParameters] | None = None, skin: float = 0.3, **kwargs
     ) -> None:
         super().__init__(**kwargs)
+        if not np.isfinite(skin) or skin < 0:
+            raise MIInputError(f"skin must be a distance >= 0 in Angstrom; got {skin!r}.")
         self.skin = float(skin)
         self._verlet: dict | None = None
         self.elements = dict(elements) if elements else {"Si": SW_SILICON, "Ge": SW_GERMANIUM}
