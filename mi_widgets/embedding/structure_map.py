@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mi_widgets._errors import MIInputError, check_positive_int
 from mi_widgets.embedding.lpp import THREADPOOLS, TSLPP, make_tslpp_classifier
-from mi_widgets.structure.descriptors import laaf_descriptor
+from mi_widgets.structure.descriptors import LAAF_SI_SETTINGS, laaf_descriptor
 from mi_widgets.structure.io import require_cell, validate_atoms
 
 
@@ -58,8 +58,10 @@ class LAAFSettings:
     r_cut : float
         Cut-off R_c of the fingerprint (Angstrom).
     r_avg : float
-        Averaging radius R_a (Angstrom): the first shell of Si (2.35 A) but not
-        the second (3.84 A).
+        Averaging radius R_a (Angstrom).
+
+    The defaults are :data:`mi_widgets.structure.LAAF_SI_SETTINGS` (0.05..6 A,
+    R_c = 6 A, R_a = 5 A), chosen on the Si MD data of lab 08.
 
     Examples
     --------
@@ -67,9 +69,9 @@ class LAAFSettings:
     100
     """
 
-    etas: tuple[float, ...] = tuple(np.round(np.linspace(0.5, 5.0, 100), 6))
-    r_cut: float = 5.0
-    r_avg: float = 3.0
+    etas: tuple[float, ...] = tuple(LAAF_SI_SETTINGS["etas"])
+    r_cut: float = LAAF_SI_SETTINGS["r_cut"]
+    r_avg: float = LAAF_SI_SETTINGS["r_avg"]
 
     def features(self, frames: Sequence[Atoms], species: Sequence[str]) -> np.ndarray:
         """LAAF rows of every atom of every frame, stacked frame after frame."""
@@ -224,8 +226,8 @@ def fit_structure_map(
     *,
     n_clusters: int = 3,
     laaf: LAAFSettings | None = None,
-    n_intermediate: int = 20,
-    sigma: float | None = None,
+    n_intermediate: int = 5,
+    sigma: float | None = 20.0,
     n_neighbors: int = 7,
     knn: int = 5,
     random_state: int = 0,
@@ -245,7 +247,10 @@ def fit_structure_map(
     laaf : LAAFSettings, optional
         Descriptor parameters.
     n_intermediate, sigma, n_neighbors
-        TS-LPP parameters (:class:`~mi_widgets.embedding.TSLPP`).
+        TS-LPP parameters (:class:`~mi_widgets.embedding.TSLPP`). The defaults
+        (5, 20.0, 7) are what the original's search
+        (:func:`~mi_widgets.embedding.select_tslpp_params`) picks on the Si MD
+        data of lab 08; run it on your own data.
     knn : int, default 5
         Neighbours voting in the plane.
     random_state : int, default 0

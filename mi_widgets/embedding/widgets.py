@@ -222,48 +222,23 @@ class StructureMapExplorer(widgets.VBox):
         self._controls.add_class("mi-controls")
 
     # ------------------------------------------------------------------ actions
+    # Public actions catch bad input into the banner; the _private ones raise, so
+    # an action built from others reports (or clears) the banner exactly once.
     def select(self, indices: Sequence[int]) -> None:
         """Highlight atoms of the current frame (indices into that frame) in 3D and on the maps."""
         with self.banner.catching():
-            chosen = self._check_indices(indices)
-            self.selected = chosen
-            if list(self._atoms.selected.indices) != chosen.tolist():
-                self._atoms.selected.indices = chosen.tolist()
-            update_structure(
-                self.view,
-                labels=self.result.labels[self.frame],
-                highlight=chosen if chosen.size else None,
-            )
+            self._select(indices)
 
     def set_frame(self, index: int) -> None:
         """Show frame ``index``: its atoms on both maps, in 3D, and the cursor on the fractions."""
         with self.banner.catching():
-            index = check_positive_int(
-                index, "frame", minimum=0, maximum=len(self.result.frames) - 1
-            )
-            self.frame = index
-            if self._slider.value != index:
-                self._slider.value = index  # re-enters through _on_slider with the same index
-            self.selected = np.array([], dtype=int)
-            self._atoms.selected.indices = []
-            self._show_frame()
+            self._set_frame(index)
 
     def load_frames(self, frames: Sequence[Atoms], *, clusters: int | None = None) -> None:
         """Analyse other frames: classify them on the current map, or (``clusters``)
         fit a new unsupervised map with that many k-means clusters on them."""
         with self.banner.catching():
-            if clusters is None:
-                result = classify_frames(self.model, frames)
-            else:
-                check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
-                model = fit_structure_map(frames, None, n_clusters=clusters)
-                result = classify_frames(model, frames)
-                self.model = model
-                self._show_model()
-            self.result = result
-            self._slider.max = len(result.frames) - 1
-            self.set_frame(0)
-            self._show_fractions()
+            self._load_frames(frames, clusters)
 
     def analyse_upload(self) -> None:
         """Read the uploaded file and analyse its frames with the chosen mode."""
@@ -274,7 +249,41 @@ class StructureMapExplorer(widgets.VBox):
             frames = read_frames(upload.content, filename=upload.name)
             mode = check_choice(self._mode.value, "mode", MODES)
             clusters = None if mode == MODES[0] else int(self._clusters.value)
-            self.load_frames(frames, clusters=clusters)
+            self._load_frames(frames, clusters)
+
+    def _select(self, indices: Any) -> None:
+        chosen = self._check_indices(indices)
+        self.selected = chosen
+        if list(self._atoms.selected.indices) != chosen.tolist():
+            self._atoms.selected.indices = chosen.tolist()
+        update_structure(
+            self.view,
+            labels=self.result.labels[self.frame],
+            highlight=chosen if chosen.size else None,
+        )
+
+    def _set_frame(self, index: Any) -> None:
+        index = check_positive_int(index, "frame", minimum=0, maximum=len(self.result.frames) - 1)
+        self.frame = index
+        self.selected = np.array([], dtype=int)
+        self._atoms.selected.indices = []
+        if self._slider.value != index:
+            self._slider.value = index  # _on_slider sees frame == index and returns
+        self._show_frame()
+
+    def _load_frames(self, frames: Any, clusters: int | None) -> None:
+        if clusters is None:
+            model, result = self.model, classify_frames(self.model, frames)
+        else:
+            check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
+            model = fit_structure_map(frames, None, n_clusters=clusters)
+            result = classify_frames(model, frames)
+        # Only now, with everything computed, replace the state.
+        self.model, self.result = model, result
+        self._show_model()
+        self.frame = -1
+        self._slider.max = len(result.frames) - 1
+        self._set_frame(0)
 
     # ------------------------------------------------------------------ callbacks
     def _on_slider(self, change: dict) -> None:
