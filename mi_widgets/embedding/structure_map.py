@@ -42,6 +42,7 @@ __all__ = [
     "FrameClassification",
     "LAAFSettings",
     "StructureMap",
+    "check_frames",
     "classify_frames",
     "fit_structure_map",
 ]
