@@ -102,16 +102,16 @@ slider through the quench; the plot below shows the fraction of each class again
         "code",
         """from mi_widgets.embedding.widgets import StructureMapExplorer
 
-app = StructureMapExplorer(si_map, quench, title="Si melt-quench on the TS-LPP map")
-app.set_frame(6)
+app = StructureMapExplorer(si_map, quench, frame=6, title="Si melt-quench on the TS-LPP map")
 app""",
     ),
     (
         "md",
         """## What to look for
 
-- In the TS-LPP plane the crystal is far away, and liquid and amorphous atoms form two
-  neighbouring groups; in the PCA plane liquid and amorphous overlap. Lasso the overlap in the
+- In the TS-LPP plane crystal at 300 K and at 1600 K form two compact groups far from the rest,
+  and liquid and amorphous atoms two neighbouring groups; in the PCA plane liquid and amorphous
+  overlap. Lasso the overlap in the
   PCA map: where do those atoms sit in the TS-LPP map?
 - Step through the quench. Around which temperature does the amorphous fraction pass 50 %?
   Compare the solid (TS-LPP) and dashed (PCA) curves.
@@ -131,11 +131,12 @@ print(f"amorphous fraction first exceeds 50% at {half:.0f} K")""",
         "md",
         """**Exercises**
 
-1. The TS-LPP parameters (intermediate dimension 5, sigma = 20) are what the original's search picks
-   on these data: the cell below runs that search (Calinski-Harabasz index of k-means) on a small
-   grid. Widen the grid.
-2. Fit the map with `sigma=None` (unit weights) or `n_intermediate=20`; how does the held-out
-   accuracy change?
+1. The map uses an intermediate dimension of 10, unit weights (`sigma=None`) and 30 graph
+   neighbours. Refit with the original's 7 neighbours, `fit_structure_map(frames, phases,
+   n_neighbors=7)`: each crystal frame becomes its own island. Why? (Hint: the atoms of one
+   crystal frame are each other's nearest neighbours, so the graph falls apart into pieces.)
+2. The original chooses sigma and the intermediate dimension by the Calinski-Harabasz index of
+   k-means (the cell below, on a small grid). Does its choice give the best held-out accuracy?
 3. Replace the reference labels by `labels=None` (k-means clusters): which phases does k-means
    tell apart, and which not?""",
     ),
@@ -144,7 +145,9 @@ print(f"amorphous fraction first exceeds 50% at {half:.0f} K")""",
         """from mi_widgets.embedding import select_tslpp_params
 
 features = si_map.laaf.features(frames, si_map.species)
-search = select_tslpp_params(features, 3, sigmas=[5.0, 20.0, 90.0], n_intermediates=[5, 20])
+search = select_tslpp_params(
+    features, 3, sigmas=[5.0, 20.0, 90.0], n_intermediates=[5, 10], n_neighbors=30
+)
 print(f"best sigma = {search.sigma}, intermediate dimension = {search.n_intermediate}")""",
     ),
     (

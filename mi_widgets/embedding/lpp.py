@@ -539,7 +539,7 @@ class TSLPP(_LinearEmbedding):
 
 # --------------------------------------------------------------------------- helpers
 def make_tslpp_classifier(
-    n_neighbors: int = 5, *, embedding: BaseEstimator | None = None, **tslpp_params: Any
+    knn: int = 5, *, embedding: BaseEstimator | None = None, **tslpp_params: Any
 ) -> Pipeline:
     """A kNN classifier in the TS-LPP plane: ``Pipeline([tslpp, knn])``.
 
@@ -549,8 +549,8 @@ def make_tslpp_classifier(
 
     Parameters
     ----------
-    n_neighbors : int, default 5
-        Neighbours that vote in the embedding.
+    knn : int, default 5
+        Neighbours that vote in the embedding (``n_neighbors`` is TS-LPP's graph).
     embedding : estimator, optional
         Use this transformer instead of ``TSLPP(**tslpp_params)`` (e.g. ``PCA``).
     **tslpp_params
@@ -569,11 +569,9 @@ def make_tslpp_classifier(
     >>> float(clf.score(X, y))
     1.0
     """
-    check_positive_int(n_neighbors, "n_neighbors")
+    check_positive_int(knn, "knn")
     transformer = embedding if embedding is not None else TSLPP(**tslpp_params)
-    return Pipeline(
-        [("embedding", transformer), ("knn", KNeighborsClassifier(n_neighbors=n_neighbors))]
-    )
+    return Pipeline([("embedding", transformer), ("knn", KNeighborsClassifier(n_neighbors=knn))])
 
 
 @dataclass(frozen=True)

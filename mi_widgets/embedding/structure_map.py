@@ -227,9 +227,9 @@ def fit_structure_map(
     *,
     n_clusters: int = 3,
     laaf: LAAFSettings | None = None,
-    n_intermediate: int = 5,
-    sigma: float | None = 20.0,
-    n_neighbors: int = 7,
+    n_intermediate: int = 10,
+    sigma: float | None = None,
+    n_neighbors: int = 30,
     knn: int = 5,
     random_state: int = 0,
     cross_validate: bool = True,
@@ -249,9 +249,9 @@ def fit_structure_map(
         Descriptor parameters.
     n_intermediate, sigma, n_neighbors
         TS-LPP parameters (:class:`~mi_widgets.embedding.TSLPP`). The defaults
-        (5, 20.0, 7) are what the original's search
-        (:func:`~mi_widgets.embedding.select_tslpp_params`) picks on the Si MD
-        data of lab 08; run it on your own data.
+        (10, unit weights, 30 neighbours) suit MD frames: the original's 7
+        neighbours leave the near-identical atoms of each crystal frame as a
+        separate graph component, and LPP then spreads the frames apart.
     knn : int, default 5
         Neighbours voting in the plane.
     random_state : int, default 0

@@ -63,6 +63,9 @@ class StructureMapExplorer(widgets.VBox):
         A fitted map (:func:`~mi_widgets.embedding.fit_structure_map`).
     frames : list of ase.Atoms
         Frames to step through (e.g. a melt-quench); classified on the map.
+    frame : int, default 0
+        The frame shown first. (Set it here rather than calling ``set_frame``
+        before the app is displayed: bokeh changes made before display are lost.)
     title : str
         Heading of the app.
 
@@ -99,6 +102,7 @@ class StructureMapExplorer(widgets.VBox):
         model: StructureMap,
         frames: Sequence[Atoms],
         *,
+        frame: int = 0,
         title: str = "Atoms on the TS-LPP map",
     ) -> None:
         if len(model.class_names) > MAX_CLASSES:
@@ -108,23 +112,33 @@ class StructureMapExplorer(widgets.VBox):
             )
         self.model = model
         self.result: FrameClassification = classify_frames(model, list(frames))
-        self.frame = 0
+        self.frame = check_positive_int(
+            frame, "frame", minimum=0, maximum=len(self.result.frames) - 1
+        )
         self.selected = np.array([], dtype=int)
         self.banner = ErrorBanner()
         self._build_plots()
         self._build_controls()
         self.view = structure_view(
-            self.result.frames[0], labels=self.result.labels[0], width="400px", height="330px"
+            self._wrapped(self.frame),
+            labels=self.result.labels[self.frame],
+            width="400px",
+            height="330px",
         )
         self._summary = widgets.HTML()
+        self._show_model()
+        self._show_frame()
+        # Wrap the figures only now, filled: BokehModel renders the document as it is at
+        # wrapping time, and changes made before the front end shows it are lost.
+        self._maps_pane = bokeh_pane(row(self._tslpp_fig, self._pca_fig))
+        self._maps_pane.add_class("mi-maps-pane")
+        self._fraction_pane = bokeh_pane(self._fractions_fig)
         maps = widgets.HBox([self._maps_pane, self.view])
         maps.layout.flex_flow = "row wrap"
         main = widgets.VBox([maps, widgets.HBox([self._fraction_pane, self._summary])])
         header = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         super().__init__([header, self.banner, widgets.HBox([self._controls, main])])
         self.add_class("mi-structure-map")
-        self._show_model()
-        self._show_frame()
 
     # ------------------------------------------------------------------ building
     def _build_plots(self) -> None:
@@ -134,7 +148,8 @@ class StructureMapExplorer(widgets.VBox):
         )
         self._tslpp_fig = self._map_figure("TS-LPP plane", "xt", "yt", "mi-tslpp-map")
         self._pca_fig = self._map_figure("PCA plane (same atoms)", "xp", "yp", "mi-pca-map")
-        # One source for the frame's atoms in both maps: a selection in one shows in both.
+        # One source for the frame's atoms in both maps (one bokeh document, wrapped in
+        # __init__): a selection in one map shows in both.
         self._atoms.selected.on_change("indices", self._on_map_selection)
         self._fractions_fig = new_figure(
             "Fraction of atoms per class (solid TS-LPP, dashed PCA)",
@@ -152,23 +167,24 @@ class StructureMapExplorer(widgets.VBox):
         style_legend(self._fractions_fig, "center")
         self._cursor = Span(location=0, dimension="height", line_dash="dotted", line_width=2)
         self._fractions_fig.add_layout(self._cursor)
-        # Both maps in one bokeh document: they share the frame's source (linked selection).
-        self._maps_pane = bokeh_pane(row(self._tslpp_fig, self._pca_fig))
-        self._maps_pane.add_class("mi-maps-pane")
-        self._fraction_pane = bokeh_pane(self._fractions_fig)
 
     def _map_figure(self, title: str, x: str, y: str, css: str):
         fig = new_figure(title, tools="pan,wheel_zoom,reset,save", **_MAP_SIZE)
-        fig.xaxis.axis_label, fig.yaxis.axis_label = "component 1", "component 2"
+        unit = " (units of the spread)" if x == "xt" else " (standardised)"
+        fig.xaxis.axis_label, fig.yaxis.axis_label = f"component 1{unit}", "component 2"
         fig.scatter(x, y, source=self._reference, color="color", size=4, alpha=0.25)
         atoms = fig.scatter(
-            x, y, source=self._atoms, fill_color="color", line_color="black", size=8, alpha=0.9
-        )
-        atoms.selection_glyph = type(atoms.glyph)(
-            fill_color="color", line_color="black", line_width=2.5, size=11
-        )
-        atoms.nonselection_glyph = type(atoms.glyph)(
-            fill_color="color", line_color="black", fill_alpha=0.25, line_alpha=0.3, size=7
+            x,
+            y,
+            source=self._atoms,
+            fill_color="color",
+            line_color="black",
+            size=8,
+            alpha=0.9,
+            selection_line_width=2.5,
+            selection_fill_alpha=1.0,
+            nonselection_fill_alpha=0.2,
+            nonselection_line_alpha=0.25,
         )
         lasso, tap = LassoSelectTool(renderers=[atoms]), TapTool(renderers=[atoms])
         fig.add_tools(lasso, tap)
@@ -181,12 +197,12 @@ class StructureMapExplorer(widgets.VBox):
         solid, dashed = ColumnDataSource({"x": [], "y": []}), ColumnDataSource({"x": [], "y": []})
         line = fig.line("x", "y", source=solid, color=color, line_width=2.5)
         dots = fig.scatter("x", "y", source=solid, color=color, size=6)
-        fig.line("x", "y", source=dashed, color=color, line_width=1.5, line_dash="dashed")
-        return solid, dashed, LegendItem(label=str(k), renderers=[line, dots])
+        dashes = fig.line("x", "y", source=dashed, color=color, line_width=1.5, line_dash="dashed")
+        return solid, dashed, LegendItem(label=str(k), renderers=[line, dots, dashes])
 
     def _build_controls(self) -> None:
         self._slider = widgets.IntSlider(
-            0, min=0, max=max(len(self.result.frames) - 1, 0), description="frame"
+            self.frame, min=0, max=max(len(self.result.frames) - 1, 0), description="frame"
         )
         self._slider.add_class("mi-frame-slider")
         self._slider.observe(self._on_slider, "value")
@@ -307,12 +323,23 @@ class StructureMapExplorer(widgets.VBox):
         return np.unique(chosen.astype(int))
 
     # ------------------------------------------------------------------ drawing
+    def _wrapped(self, index: int) -> Atoms:
+        """Frame ``index`` with atoms wrapped into the cell (MD keeps them unwrapped)."""
+        atoms = self.result.frames[index].copy()
+        atoms.calc = None
+        atoms.wrap()
+        return atoms
+
     def _show_model(self) -> None:
         m = self.model
+        # TS-LPP coordinates are ~1e-3 (normalised by the graph degree); drawn in units
+        # of their spread so the axes read 0.5, 1, 2 rather than -3.000e-3.
+        self._tslpp_unit = float(np.std(m.tslpp_xy)) or 1.0
+        reference = m.tslpp_xy / self._tslpp_unit
         replace_data(
             self._reference,
-            xt=m.tslpp_xy[:, 0],
-            yt=m.tslpp_xy[:, 1],
+            xt=reference[:, 0],
+            yt=reference[:, 1],
             xp=m.pca_xy[:, 0],
             yp=m.pca_xy[:, 1],
             color=_colors(m.labels),
@@ -346,24 +373,27 @@ class StructureMapExplorer(widgets.VBox):
         )
         for k, (solid, dashed, item) in enumerate(self._fraction_lines):
             shown = k < n_classes
-            replace_data(solid, x=x, y=r.fractions[:, k] if shown else np.full(len(x), np.nan))
-            replace_data(dashed, x=x, y=pca_fractions[:, k] if shown else np.full(len(x), np.nan))
+            replace_data(solid, x=x[: shown * len(x)], y=r.fractions[:, k] if shown else [])
+            replace_data(dashed, x=x[: shown * len(x)], y=pca_fractions[:, k] if shown else [])
             item.label = {"value": self.model.class_names[k] if shown else ""}
             item.visible = shown
+            for renderer in item.renderers:
+                renderer.visible = shown
 
     def _show_frame(self) -> None:
         r, i = self.result, self.frame
         labels = r.labels[i]
+        tslpp_xy = r.tslpp_xy[i] / self._tslpp_unit
         replace_data(
             self._atoms,
-            xt=r.tslpp_xy[i][:, 0],
-            yt=r.tslpp_xy[i][:, 1],
+            xt=tslpp_xy[:, 0],
+            yt=tslpp_xy[:, 1],
             xp=r.pca_xy[i][:, 0],
             yp=r.pca_xy[i][:, 1],
             color=_colors(labels),
             atom=np.arange(len(labels)),
         )
-        update_structure(self.view, atoms=r.frames[i], labels=labels)
+        update_structure(self.view, atoms=self._wrapped(i), labels=labels)
         temperature = r.temperatures[i]
         self._cursor.location = float(temperature) if np.isfinite(temperature) else float(i)
         shares = ", ".join(
