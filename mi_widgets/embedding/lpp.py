@@ -172,23 +172,26 @@ def _n_threads(n_jobs: int | None) -> int:
 
 def _candidate_neighbours(
     rotated: np.ndarray, spread: np.ndarray, k: int, n_jobs: int | None
-) -> np.ndarray:
-    """Indices of (at least) the k nearest other points of every point.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of (at least) the k nearest other points of every point, and squared distances.
 
     A k-d tree wins when few principal axes carry the spread (LAAF features
     are smooth in eta: ~4 axes); otherwise (a TS-LPP intermediate space, whose
     axes have near-equal spread) scikit-learn's blocked brute-force search is
     2-5x faster. Brute force computes distances through dot products, so two
-    spare candidates are fetched and re-ranked exactly by the caller.
+    spare candidates are fetched and their distances recomputed from
+    differences; the tree's distances are exact already.
     """
     n = rotated.shape[0]
     effective_dim = int(np.sum(spread > 0.1 * spread[0]))
     if effective_dim <= MAX_TREE_DIMENSION:
         tree = cKDTree(rotated, leafsize=48)
-        return tree.query(rotated, min(k + 1, n), workers=_n_threads(n_jobs))[1]
+        distances, candidates = tree.query(rotated, min(k + 1, n), workers=_n_threads(n_jobs))
+        return candidates, distances**2
     search = NearestNeighbors(n_neighbors=min(k + 2, n), algorithm="brute").fit(rotated)
     with THREADPOOLS.limit(limits=_n_threads(n_jobs), user_api="openmp"):
-        return search.kneighbors(rotated, return_distance=False)
+        candidates = search.kneighbors(rotated, return_distance=False)
+    return candidates, _exact_squared_distances(rotated, candidates)
 
 
 def _exact_squared_distances(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -207,8 +210,7 @@ def _sparse_graph(
 ) -> sp.csr_matrix:
     """kNN heat-kernel graph of points in their principal axes (``spread``: singular values)."""
     n = rotated.shape[0]
-    candidates = _candidate_neighbours(rotated, spread, k, n_jobs)
-    d2 = _exact_squared_distances(rotated, candidates)
+    candidates, d2 = _candidate_neighbours(rotated, spread, k, n_jobs)
     d2[candidates == np.arange(n)[:, None]] = np.inf  # a point is never its own neighbour
     nearest = np.argsort(d2, axis=1, kind="stable")[:, :k]
     cols = np.take_along_axis(candidates, nearest, axis=1).ravel()
