@@ -21,9 +21,15 @@ from mi_widgets.structure.data import (
     SI_MD_KINDS,
     load_si_md,
     read_frames,
-    read_structure,
+    read_trajectory,
     si_md_path,
 )
+
+
+def read_structure(source, **kwargs):
+    """The last frame, as a single-structure reader would give it."""
+    return read_trajectory(source, index=-1, **kwargs)[0]
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,10 +52,11 @@ def test_read_structure_from_bytes_and_path_round_trip(tmp_path):
     assert len(read_structure(str(path), format="vasp")) == 8
 
 
-def test_read_frames_returns_every_frame_and_read_structure_the_last():
+def test_read_trajectory_returns_every_frame_or_the_indexed_one():
     frames = [bulk("Si", "diamond", a=a, cubic=True) for a in (5.40, 5.43, 5.46)]
     content = extxyz_bytes(frames)
-    assert len(read_frames(content, filename="traj.extxyz")) == 3
+    assert len(read_trajectory(content, filename="traj.extxyz")) == 3
+    assert read_frames is read_trajectory  # the older name still works
     last = read_structure(content, filename="traj.extxyz")
     assert last.cell.lengths()[0] == pytest.approx(5.46)
 
@@ -104,15 +111,15 @@ def test_make_si_md_small_run_writes_every_kind(tmp_path):
         capture_output=True,
     )
     for kind in SI_MD_KINDS:
-        frames = read_frames(tmp_path / f"si_md_{kind}.extxyz")
+        frames = read_trajectory(tmp_path / f"si_md_{kind}.extxyz")
         assert all(len(f) == 64 for f in frames)
         assert frames[0].info["seed"] == 2026
-    quench = read_frames(tmp_path / "si_md_quench.extxyz")
+    quench = read_trajectory(tmp_path / "si_md_quench.extxyz")
     temperatures = [f.info["temperature_K"] for f in quench]
     assert temperatures[0] == 2000 and temperatures[-1] == 300
     assert np.all(np.diff(temperatures) < 0)
     # energies stored in the file are the SW energies of the stored positions
-    frame = read_frames(tmp_path / "si_md_liquid_2000K.extxyz")[-1]
+    frame = read_trajectory(tmp_path / "si_md_liquid_2000K.extxyz")[-1]
     stored = frame.get_potential_energy()
     assert StillingerWeber().get_potential_energy(frame) == pytest.approx(stored, abs=1e-5)
 

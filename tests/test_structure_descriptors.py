@@ -299,3 +299,14 @@ def test_any_bad_cutoff_gives_mi_input_error(r_cut):
         return  # a valid cut-off; covered elsewhere
     with pytest.raises(MIInputError):
         laaf_descriptor(si, [1.0], r_cut=r_cut, r_avg=0.0)
+
+
+def test_slab_with_mixed_periodicity_has_bulk_inside_and_9_neighbours_on_top():
+    from ase.build import fcc111
+
+    slab = fcc111("Cu", size=(3, 3, 5), a=3.6, vacuum=8.0)  # periodic in x, y only
+    result = steinhardt(slab, ls=(6,), r_cut=3.0)
+    layer = slab.get_tags()  # 1 = top ... 5 = bottom
+    np.testing.assert_allclose(result.q[layer == 3, 0], 0.57452, atol=1e-5)
+    assert (result.neighbor_counts[layer == 1] == 9).all()
+    assert (result.neighbor_counts[layer == 3] == 12).all()

@@ -1,10 +1,11 @@
-"""Read structures safely (user files and uploads) and load the Si MD data of lab 08.
+"""Read MD trajectories safely (user files and uploads) and load the Si MD data of lab 08.
 
-User files go through :func:`read_structure` / :func:`read_frames`: anything
-ASE can read (extended XYZ, CIF, POSCAR, LAMMPS dump, ASE .traj, ...), given
-as a path or as the bytes of an upload. What comes back is checked: at least
-one atom, finite positions, a cell. Every failure is one
-:class:`~mi_widgets._errors.MIInputError` sentence.
+:func:`read_trajectory` reads anything ASE can read (extended XYZ, LAMMPS
+dump, ASE .traj, CIF, POSCAR, ...), from a path or from the bytes of an
+upload, and checks every frame: at least one atom, finite positions, a
+periodic cell (descriptors of an MD box need one). Every failure is one
+:class:`~mi_widgets._errors.MIInputError` sentence. For single structures in
+the text formats of lab 01 use :func:`mi_widgets.structure.io.read_structure`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mi_widgets._errors import MIInputError, check_choice
 from mi_widgets._reference import REPO_ROOT
 from mi_widgets.structure._neighbors import check_atoms
 
-__all__ = ["SI_MD_KINDS", "load_si_md", "read_frames", "read_structure", "si_md_path"]
+__all__ = ["SI_MD_KINDS", "load_si_md", "read_frames", "read_trajectory", "si_md_path"]
 
 #: The files written by ``scripts/make_si_md.py``: the phase and thermostat temperature.
 SI_MD_KINDS = ("crystal_300K", "crystal_1600K", "liquid_2000K", "amorphous_300K", "quench")
@@ -31,10 +32,14 @@ DATA_DIR = REPO_ROOT / "data"
 _REFUSED_FORMATS = {"py"}
 
 
-def read_structure(
-    source: str | os.PathLike | bytes, *, filename: str | None = None, format: str | None = None
-) -> Atoms:
-    """Read one structure (the last frame of a trajectory) and check it is usable.
+def read_trajectory(
+    source: str | os.PathLike | bytes,
+    *,
+    filename: str | None = None,
+    format: str | None = None,
+    index: int | str = ":",
+) -> list[Atoms]:
+    """Read every frame of an MD trajectory (or ``index``) and check each one.
 
     Parameters
     ----------
@@ -42,51 +47,31 @@ def read_structure(
         A file path, or the content of an uploaded file.
     filename : str, optional
         The file name; with bytes it lets ASE guess the format from the
-        extension (``"run.extxyz"``, ``"POSCAR"``) and names the file in errors.
+        extension (``"run.extxyz"``, ``"dump.lammpstrj"``) and names the file
+        in errors.
     format : str, optional
-        An ASE format name (``"extxyz"``, ``"cif"``, ``"vasp"``,
-        ``"lammps-dump-text"``) when the name does not tell.
+        An ASE format name (``"extxyz"``, ``"lammps-dump-text"``, ``"traj"``,
+        ``"vasp-xdatcar"``) when the name does not tell.
+    index : int or str, default ":"
+        An ASE index: ``":"`` for all frames, ``-1`` for the last, ``"::10"``.
 
     Returns
     -------
-    ase.Atoms
-        The structure, with finite positions and a cell.
+    list of ase.Atoms
+        Frames with finite positions and a periodic cell.
 
     Raises
     ------
     MIInputError
         If the file does not exist, is not a structure ASE can read, holds no
-        atoms, has NaN positions or has no cell.
+        atoms, has NaN positions or has no periodic cell.
 
     Examples
     --------
-    >>> atoms = read_structure(b"1\\nLattice=\\"5 0 0 0 5 0 0 0 5\\"\\nSi 0 0 0\\n",
-    ...                        filename="one.extxyz")
-    >>> len(atoms), atoms.cell.lengths().tolist()
+    >>> frames = read_trajectory(b"1\\nLattice=\\"5 0 0 0 5 0 0 0 5\\"\\nSi 0 0 0\\n",
+    ...                          filename="one.extxyz")
+    >>> len(frames), frames[0].cell.lengths().tolist()
     (1, [5.0, 5.0, 5.0])
-    """
-    return read_frames(source, filename=filename, format=format, index=-1)[0]
-
-
-def read_frames(
-    source: str | os.PathLike | bytes,
-    *,
-    filename: str | None = None,
-    format: str | None = None,
-    index: int | str = ":",
-) -> list[Atoms]:
-    """Read every frame of a trajectory (or ``index``) and check each one.
-
-    Parameters are those of :func:`read_structure`, plus ``index`` (an ASE
-    index: ``":"`` for all frames, ``-1`` for the last, ``"::10"``).
-
-    Returns
-    -------
-    list of ase.Atoms
-
-    Examples
-    --------
-    >>> frames = read_frames(si_md_path("crystal_300K"))  # doctest: +SKIP
     """
     if format is not None and format in _REFUSED_FORMATS:
         raise MIInputError(f"format {format!r} is not allowed for files; save as extended XYZ.")
@@ -127,6 +112,10 @@ def _read(path: Path, name: str, format: str | None, index: int | str) -> list[A
     if not frames or not all(isinstance(a, Atoms) for a in frames):
         raise MIInputError(f"{name} holds no structure; give a file with atoms in it.")
     return frames
+
+
+#: Older name of :func:`read_trajectory` (used by ``mi_widgets.embedding.widgets``).
+read_frames = read_trajectory
 
 
 def si_md_path(kind: str) -> Path:
@@ -176,7 +165,7 @@ def load_si_md(kind: str) -> list[Atoms]:
     path = si_md_path(kind)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; run `python scripts/make_si_md.py`.")
-    frames = read_frames(path)
+    frames = read_trajectory(path)
     for frame in frames:
         if frame.info.get("phase") not in {"crystal", "liquid", "amorphous", "quench"}:
             raise MIInputError(f"{path.name} lacks the phase label of its frames; regenerate it.")

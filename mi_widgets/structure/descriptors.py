@@ -55,11 +55,13 @@ def laaf_descriptor(
         V_i(\\eta_m; R_c) = \\sum_{j \\ne i} \\exp[-(r_{ij}/\\eta_m)^2] f(r_{ij}; R_c),
         \\quad f(r; R_c) = \\tfrac12 [\\cos(\\pi r / R_c) + 1] \\text{ for } r < R_c,
 
-    and the LAAF averages it over the atom and its neighbours within
-    :math:`R_a`, as in Tamura et al., PRB 105, 075107 (2022):
+    and the LAAF averages it over the neighbours within :math:`R_a`
+    (Tamura et al., PRB 105, 075107 (2022)):
     :math:`\\bar V_i = (V_i + \\sum_{k \\in N_a(i)} V_k) / (|N_a(i)| + 1)`.
-    The atom itself is included in the average (``include_self=True``, as in
-    the Lechner-Dellago averaging the LAAF follows).
+    By default atom ``i`` itself is part of its own average (the
+    Lechner-Dellago convention the LAAF borrows; our reading of the paper,
+    not checked against its text here); ``include_self=False`` gives the
+    neighbours-only mean.
 
     Parameters
     ----------

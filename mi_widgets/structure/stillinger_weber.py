@@ -90,9 +90,12 @@ SW_GERMANIUM = SWParameters(epsilon=1.93, sigma=2.181, lambda_=31.0)
 def _pair_table(elements: dict[str, SWParameters]) -> dict[str, np.ndarray]:
     """Per element-pair parameter tables with the usual mixing rules.
 
-    epsilon and lambda mix geometrically, sigma arithmetically (the rules used
-    for Si-Ge by Laradji, Landau & Duenweg, PRB 51, 4894 (1995)); a, gamma, A,
-    B, p, q are the same for Si and Ge, and are averaged otherwise.
+    epsilon and lambda mix geometrically, sigma arithmetically (Lorentz-Berthelot
+    style, the kind of rule used for SW Si-Ge alloys, e.g. by Laradji, Landau &
+    Duenweg, PRB 51, 4894 (1995)); a, gamma, A, B, p, q are the same for Si and
+    Ge, and are averaged otherwise. The three-body strength of a triplet j-i-k
+    is sqrt(lambda_ij eps_ij lambda_ik eps_ik). The binary is meant for
+    examples: check it against the paper before quantitative alloy work.
     """
     params = list(elements.values())
 
@@ -172,8 +175,8 @@ class StillingerWeber(Calculator):
     ----------
     elements : dict of str to SWParameters, optional
         Parameters per chemical symbol. Default: Si (Stillinger & Weber 1985)
-        and Ge (Ding & Andersen 1986); Si-Ge cross terms follow the mixing
-        rules of Laradji et al. (1995).
+        and Ge (Ding & Andersen 1986); Si-Ge cross terms by geometric /
+        arithmetic mixing (see ``_pair_table``).
     skin : float, default 0.3
         Verlet-list skin (Angstrom): pairs up to cut-off + skin are stored and
         reused until an atom has moved more than skin / 2. Use ~1 A for hot

@@ -79,7 +79,7 @@ def new_figure(
     >>> fig.title.text
     'g(r)'
     """
-    fig = figure(title=title, width=width, height=height, tools=tools, **kwargs)
+    fig = figure(title=title or "", width=width, height=height, tools=tools, **kwargs)
     fig.toolbar.logo = None
     fig.title.text_font = FONT
     fig.title.text_font_size = "15px"
@@ -104,6 +104,27 @@ def style_legend(fig: figure, location: str = "top_right") -> None:
         legend.click_policy = "hide"
 
 
+class _BokehPane(BokehModel):
+    """A BokehModel whose changes made before the browser shows it are not lost.
+
+    ``BokehModel`` sends every change as a patch to the browser's views; a patch sent
+    before any view exists is dropped, so a plot filled after it was wrapped shows up
+    empty. Until the front end reports a view (ipywidgets' ``_view_count``), this
+    pane re-serialises the document instead; afterwards it sends patches as usual.
+    """
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        super().__init__(model, **kwargs)
+        self._view_count = 0  # ask the front end to report its views
+
+    def _document_patched(self, event: Any) -> None:
+        if not self._view_count:
+            if event.setter is not self:
+                self.render_bundle = self._model_to_traits(self._model)
+            return
+        super()._document_patched(event)
+
+
 def bokeh_pane(fig: Any) -> BokehModel:
     """Wrap a bokeh figure or layout in an ipywidget so Python callbacks can redraw it.
 
@@ -126,7 +147,7 @@ def bokeh_pane(fig: Any) -> BokehModel:
     'BokehModel'
     """
     setup_notebook()
-    return BokehModel(fig)
+    return _BokehPane(fig)
 
 
 def replace_data(source: ColumnDataSource, **columns: Sequence[Any]) -> None:
