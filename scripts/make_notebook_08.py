@@ -161,9 +161,9 @@ your own atoms, with k-means clusters). From code:""",
     ),
     (
         "code",
-        """from mi_widgets.structure import read_frames
+        """from mi_widgets.structure.data import read_trajectory
 
-# my_frames = read_frames("my_trajectory.extxyz")
+# my_frames = read_trajectory("my_trajectory.extxyz")
 # app.load_frames(my_frames)              # classify on the Si reference map
 # app.load_frames(my_frames, clusters=3)  # or: unsupervised clusters of your own atoms
 # my_map = fit_structure_map(my_frames, my_labels)  # or: your own labelled reference set""",

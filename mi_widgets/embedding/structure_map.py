@@ -193,7 +193,7 @@ def check_frames(frames: Any, name: str = "frames") -> list[Atoms]:
         if not isinstance(atoms, Atoms):
             raise MIInputError(
                 f"{name}[{number}] is a {type(atoms).__name__}, not a structure; "
-                "read files with mi_widgets.structure.read_frames."
+                "read files with mi_widgets.structure.data.read_trajectory."
             )
         validate_atoms(atoms, f"{name}[{number}]")
         require_cell(atoms, f"{name}[{number}]")

@@ -30,7 +30,7 @@ from mi_widgets.embedding.structure_map import (
     classify_frames,
     fit_structure_map,
 )
-from mi_widgets.structure.data import read_frames
+from mi_widgets.structure.data import read_trajectory
 from mi_widgets.viz import (
     ErrorBanner,
     bokeh_pane,
@@ -262,7 +262,7 @@ class StructureMapExplorer(widgets.VBox):
             upload = read_upload(self._upload)
             if upload is None:
                 raise MIInputError("No file uploaded; choose a trajectory file first.")
-            frames = read_frames(upload.content, filename=upload.name)
+            frames = read_trajectory(upload.content, filename=upload.name)
             mode = check_choice(self._mode.value, "mode", MODES)
             clusters = None if mode == MODES[0] else int(self._clusters.value)
             self._load_frames(frames, clusters)
