@@ -127,7 +127,7 @@ class StructureMapExplorer(widgets.VBox):
         )
         self._summary = widgets.HTML()
         self._show_model()
-        self._show_frame()
+        self._show_frame(redraw_3d=False)  # the view above already shows this frame
         # Wrap the figures only now, filled: BokehModel renders the document as it is at
         # wrapping time, and changes made before the front end shows it are lost.
         self._maps_pane = bokeh_pane(row(self._tslpp_fig, self._pca_fig))
@@ -380,7 +380,7 @@ class StructureMapExplorer(widgets.VBox):
             for renderer in item.renderers:
                 renderer.visible = shown
 
-    def _show_frame(self) -> None:
+    def _show_frame(self, redraw_3d: bool = True) -> None:
         r, i = self.result, self.frame
         labels = r.labels[i]
         tslpp_xy = r.tslpp_xy[i] / self._tslpp_unit
@@ -393,7 +393,8 @@ class StructureMapExplorer(widgets.VBox):
             color=_colors(labels),
             atom=np.arange(len(labels)),
         )
-        update_structure(self.view, atoms=self._wrapped(i), labels=labels)
+        if redraw_3d:  # (before display, nglview's re-centring fails in the browser)
+            update_structure(self.view, atoms=self._wrapped(i), labels=labels)
         temperature = r.temperatures[i]
         self._cursor.location = float(temperature) if np.isfinite(temperature) else float(i)
         shares = ", ".join(
