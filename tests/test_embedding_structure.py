@@ -78,6 +78,12 @@ def test_melt_quench_turns_liquid_into_amorphous(si_map, quench):
     assert result.fractions[:, 0].max() < 0.05  # a fast quench does not crystallise
 
 
+def test_progress_is_reported_per_frame(si_map, quench):
+    seen = []
+    classify_frames(si_map, quench[:4], progress=seen.append)
+    assert seen == [0.25, 0.5, 0.75, 1.0]
+
+
 def test_new_crystal_frames_are_crystal(si_map):
     crystal = bulk("Si", "diamond", a=5.431, cubic=True).repeat(3)
     crystal.rattle(0.05, seed=3)
@@ -237,6 +243,7 @@ def test_upload_trajectory_with_clusters(explorer, quench):
     assert explorer.banner.message == ""
     assert explorer.model.class_names == ("cluster 1", "cluster 2")
     assert len(explorer.result.frames) == 3 and explorer._slider.max == 2
+    assert explorer._progress.value == 1.0 and explorer._progress.layout.visibility == "hidden"
     assert explorer._fraction_lines[2][2].visible is False
 
 

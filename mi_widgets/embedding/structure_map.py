@@ -13,7 +13,7 @@ play the role of classes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from mi_widgets._errors import MIInputError, check_positive_int
 from mi_widgets.embedding.lpp import THREADPOOLS, TSLPP, make_tslpp_classifier
 from mi_widgets.structure.descriptors import LAAF_SI_SETTINGS, laaf_descriptor
 from mi_widgets.structure.io import require_cell, validate_atoms
+
+Progress = Callable[[float], None] | None
 
 
 def single_threaded():
@@ -74,18 +76,26 @@ class LAAFSettings:
     r_cut: float = LAAF_SI_SETTINGS["r_cut"]
     r_avg: float = LAAF_SI_SETTINGS["r_avg"]
 
-    def features(self, frames: Sequence[Atoms], species: Sequence[str]) -> np.ndarray:
-        """LAAF rows of every atom of every frame, stacked frame after frame."""
-        blocks = [
-            laaf_descriptor(
-                atoms,
-                self.etas,
-                self.r_cut,
-                self.r_avg,
-                species=list(species) if len(species) > 1 else None,
+    def features(
+        self, frames: Sequence[Atoms], species: Sequence[str], progress: Progress = None
+    ) -> np.ndarray:
+        """LAAF rows of every atom of every frame, stacked frame after frame.
+
+        ``progress``, if given, is called with the fraction of frames done.
+        """
+        blocks = []
+        for done, atoms in enumerate(frames, start=1):
+            blocks.append(
+                laaf_descriptor(
+                    atoms,
+                    self.etas,
+                    self.r_cut,
+                    self.r_avg,
+                    species=list(species) if len(species) > 1 else None,
+                )
             )
-            for atoms in frames
-        ]
+            if progress is not None:
+                progress(done / len(frames))
         return np.vstack(blocks)
 
 
@@ -158,7 +168,7 @@ class StructureMap:
     tslpp_knn: KNeighborsClassifier = field(repr=False)
     pca_knn: KNeighborsClassifier = field(repr=False)
 
-    def features(self, frames: Sequence[Atoms] | Atoms) -> np.ndarray:
+    def features(self, frames: Sequence[Atoms] | Atoms, progress: Progress = None) -> np.ndarray:
         """LAAF descriptors of new frames, after checking they fit this map."""
         frames = check_frames(frames)
         for number, atoms in enumerate(frames):
@@ -169,7 +179,7 @@ class StructureMap:
                     f"({', '.join(self.species)}) does not; classify frames with the same "
                     "elements, or fit a new map on your own frames."
                 )
-        return self.laaf.features(frames, self.species)
+        return self.laaf.features(frames, self.species, progress)
 
     def classify(self, frames: Sequence[Atoms] | Atoms) -> FrameClassification:
         """Place new frames on the map and classify every atom (see :func:`classify_frames`)."""
@@ -233,6 +243,7 @@ def fit_structure_map(
     knn: int = 5,
     random_state: int = 0,
     cross_validate: bool = True,
+    progress: Progress = None,
 ) -> StructureMap:
     """Fit a TS-LPP map (and PCA) of the LAAF descriptors of reference atoms.
 
@@ -258,6 +269,8 @@ def fit_structure_map(
         Seed of k-means and of the cross-validation folds.
     cross_validate : bool, default True
         Measure the held-out kNN accuracy of TS-LPP and PCA (5 folds).
+    progress : callable, optional
+        Called with the fraction of frames described so far (for a progress bar).
 
     Returns
     -------
@@ -294,6 +307,7 @@ def fit_structure_map(
             knn,
             random_state,
             cross_validate,
+            progress,
         )
 
 
@@ -308,10 +322,11 @@ def _fit_structure_map(
     knn,
     random_state,
     cross_validate,
+    progress,
 ) -> StructureMap:
     laaf = laaf or LAAFSettings()
     species = tuple(sorted({s for atoms in frames for s in atoms.get_chemical_symbols()}))
-    features = laaf.features(frames, species)
+    features = laaf.features(frames, species, progress)
     frame_index = np.repeat(np.arange(len(frames)), [len(a) for a in frames])
     tslpp = TSLPP(2, n_intermediate=n_intermediate, n_neighbors=n_neighbors, sigma=sigma)
     tslpp_xy = tslpp.fit_transform(features)
@@ -370,7 +385,9 @@ def _held_out_accuracy(
     }
 
 
-def classify_frames(model: StructureMap, frames: Sequence[Atoms] | Atoms) -> FrameClassification:
+def classify_frames(
+    model: StructureMap, frames: Sequence[Atoms] | Atoms, progress: Progress = None
+) -> FrameClassification:
     """Place frames on a fitted map and classify each atom by kNN in the TS-LPP plane.
 
     Parameters
@@ -379,6 +396,8 @@ def classify_frames(model: StructureMap, frames: Sequence[Atoms] | Atoms) -> Fra
         From :func:`fit_structure_map`.
     frames : list of ase.Atoms
         Frames with the reference set's elements only.
+    progress : callable, optional
+        Called with the fraction of frames described so far (for a progress bar).
 
     Returns
     -------
@@ -402,11 +421,13 @@ def classify_frames(model: StructureMap, frames: Sequence[Atoms] | Atoms) -> Fra
     """
     frames = check_frames(frames)
     with single_threaded():
-        return _classify_frames(model, frames)
+        return _classify_frames(model, frames, progress)
 
 
-def _classify_frames(model: StructureMap, frames: list[Atoms]) -> FrameClassification:
-    features = model.features(frames)
+def _classify_frames(
+    model: StructureMap, frames: list[Atoms], progress: Progress
+) -> FrameClassification:
+    features = model.features(frames, progress)
     tslpp_xy = model.tslpp.transform(features)
     pca_xy = model.pca.transform(features)
     labels = model.tslpp_knn.predict(tslpp_xy)

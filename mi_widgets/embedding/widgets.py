@@ -216,6 +216,8 @@ class StructureMapExplorer(widgets.VBox):
         self._clusters = widgets.BoundedIntText(3, min=2, max=MAX_CLASSES, description="clusters")
         self._analyse = widgets.Button(description="Analyse upload", button_style="primary")
         self._analyse.on_click(lambda _: self.analyse_upload())
+        self._progress = widgets.FloatProgress(0.0, min=0.0, max=1.0, description="analysing")
+        self._progress.layout.visibility = "hidden"
         help_text = widgets.HTML(
             "<small>Lasso or tap atoms on a map: they light up in 3D. Your own file: "
             "any ASE-readable trajectory with a periodic cell (extended XYZ, CIF, "
@@ -231,6 +233,7 @@ class StructureMapExplorer(widgets.VBox):
                 self._mode,
                 self._clusters,
                 self._analyse,
+                self._progress,
                 help_text,
             ],
             layout=widgets.Layout(width="290px", min_width="290px"),
@@ -288,12 +291,18 @@ class StructureMapExplorer(widgets.VBox):
         self._show_frame()
 
     def _load_frames(self, frames: Any, clusters: int | None) -> None:
-        if clusters is None:
-            model, result = self.model, classify_frames(self.model, frames)
-        else:
-            check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
-            model = fit_structure_map(frames, None, n_clusters=clusters)
-            result = classify_frames(model, frames)
+        self._progress.value, self._progress.layout.visibility = 0.0, "visible"
+        try:
+            if clusters is None:
+                model = self.model
+            else:
+                check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
+                model = fit_structure_map(
+                    frames, None, n_clusters=clusters, progress=self._progress_to(0.5)
+                )
+            result = classify_frames(model, frames, progress=self._progress_to(1.0))
+        finally:
+            self._progress.layout.visibility = "hidden"
         # Only now, with everything computed, replace the state.
         self.model, self.result = model, result
         self._show_model()
@@ -309,6 +318,15 @@ class StructureMapExplorer(widgets.VBox):
     def _on_map_selection(self, attr: str, old: Any, new: Any) -> None:
         if list(new) != self.selected.tolist():
             self.select(new)
+
+    def _progress_to(self, end: float):
+        """A progress callback filling the bar from its current value up to ``end``."""
+        start = self._progress.value
+
+        def report(fraction: float) -> None:
+            self._progress.value = start + (end - start) * fraction
+
+        return report
 
     def _check_indices(self, indices: Any) -> np.ndarray:
         n_atoms = len(self.result.frames[self.frame])
