@@ -27,7 +27,7 @@ def test_lab_command_uses_the_same_folder():
 def test_main_runs_voila_and_prints_the_gallery_url(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(
-        cli.subprocess, "call", lambda command, env: calls.append((command, env)) or 0
+        cli, "_replace_process", lambda command, env: calls.append((command, env)) or 0
     )
     assert cli.main(["--port", "9123", "--no-browser"]) == 0
     command, env = calls[0]

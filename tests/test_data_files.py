@@ -1,4 +1,4 @@
-"""Every file in data/ is small, listed in data/README.md with its script, and matches its sha256."""
+"""Every file in data/ is small, documented in data/README.md, unchanged, and free of pickles."""
 
 from __future__ import annotations
 
