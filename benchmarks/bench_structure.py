@@ -25,6 +25,7 @@ import numpy as np
 from ase import Atoms
 from ase.build import bulk
 from ase.neighborlist import neighbor_list
+from tslpp_rows import TSLPP_BENCHMARKS
 
 from mi_widgets.structure import StillingerWeber, laaf_descriptor, steinhardt
 from mi_widgets.structure.stillinger_weber import SW_SILICON
@@ -237,6 +238,7 @@ BENCHMARKS: list[Callable[[bool], list[dict]]] = [
     bench_stillinger_weber,
     bench_steinhardt,
     bench_laaf,
+    *TSLPP_BENCHMARKS,  # benchmarks/tslpp_rows.py: TS-LPP vs the original algorithm
 ]
 
 
