@@ -211,5 +211,7 @@ def update_structure(
         "values": values,
         "highlight": highlight,
     }
-    if reload:
+    if reload and view.loaded:
+        # before the front end has loaded, the re-fit on load does this (centring earlier
+        # makes NGL's autoView fail in the page)
         view.center()
