@@ -116,7 +116,7 @@ def test_poscar_is_recognised_by_name(tmp_path):
     [
         (b"", "a.cif", "is empty"),
         (b"this is not a crystal\n", "a.cif", "could not be read as cif"),
-        (b"2\n\nH 0 0 0\nH 0 0 nan\n", "a.xyz", "NaN or infinite position at atom 1"),
+        (b"2\n\nH 0 0 0\nH 0 0 nan\n", "a.xyz", r"NaN or infinite positions \(first at atom 1\)"),
         (b"data", "a.docx", "Cannot tell the format"),
         (b"data", "a.traj", "Cannot tell the format"),
     ],

@@ -7,11 +7,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 from ase import Atoms
 from ase.build import bulk
 
 from mi_widgets._errors import MIInputError
+from mi_widgets.structure._neighbors import check_atoms
 
 __all__ = [
     "BUILTIN_CRYSTALS",
@@ -33,8 +33,11 @@ ALLOWED_FORMATS = {
     ".xsf": "xsf",
     ".pwi": "espresso-in",
     ".in": "espresso-in",
+    ".lammpstrj": "lammps-dump-text",
+    ".dump": "lammps-dump-text",
 }
-_VASP_NAMES = ("POSCAR", "CONTCAR")
+#: Files known by their name rather than an extension (VASP).
+NAMED_FORMATS = {"POSCAR": "vasp", "CONTCAR": "vasp", "XDATCAR": "vasp-xdatcar"}
 
 #: Built-in crystals: name -> (ase.build.bulk arguments), lattice constants in Å
 #: (room-temperature experimental values, Kittel, Introduction to Solid State Physics).
@@ -73,33 +76,28 @@ def _format_for(filename: str, format: str | None) -> str:
             raise MIInputError(f"Format {format!r} is not accepted; use one of {allowed}.")
         return format
     path = Path(filename)
-    if path.name.upper().startswith(_VASP_NAMES):
-        return "vasp"
+    for prefix, named_format in NAMED_FORMATS.items():
+        if path.name.upper().startswith(prefix):
+            return named_format
     suffix = path.suffix.lower()
     if suffix not in ALLOWED_FORMATS:
         kinds = ", ".join(sorted(ALLOWED_FORMATS))
         raise MIInputError(
             f"Cannot tell the format of {path.name!r}; name it with one of {kinds} "
-            "(or POSCAR / CONTCAR)."
+            "(or POSCAR / CONTCAR / XDATCAR)."
         )
     return ALLOWED_FORMATS[suffix]
 
 
 def validate_atoms(atoms: Atoms, name: str = "structure") -> Atoms:
-    """Check that a structure has atoms and finite positions.
+    """Check that a structure has atoms, finite positions, and a cell where it is periodic.
 
     Examples
     --------
     >>> validate_atoms(Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]])).get_chemical_formula()
     'H2'
     """
-    if len(atoms) == 0:
-        raise MIInputError(f"{name} contains no atoms.")
-    positions = atoms.get_positions()
-    if not np.all(np.isfinite(positions)):
-        first = int(np.flatnonzero(~np.isfinite(positions).all(axis=1))[0])
-        raise MIInputError(f"{name} has a NaN or infinite position at atom {first}.")
-    return atoms
+    return check_atoms(atoms, name)
 
 
 def require_cell(atoms: Atoms, name: str = "structure") -> Atoms:
@@ -121,9 +119,17 @@ def require_cell(atoms: Atoms, name: str = "structure") -> Atoms:
 
 
 def read_frames(
-    source: str | Path | bytes, *, filename: str | None = None, format: str | None = None
+    source: str | Path | bytes,
+    *,
+    filename: str | None = None,
+    format: str | None = None,
+    index: int | str = ":",
 ) -> list[Atoms]:
-    """Read every frame of a structure file (path or uploaded bytes), validated.
+    """Read the frames of a structure file or trajectory (path or uploaded bytes), validated.
+
+    Only text formats that ASE parses without ``pickle`` or ``eval`` are accepted
+    (uploads reach this function), chosen by the file name: CIF, extended XYZ,
+    POSCAR/CONTCAR, XDATCAR, PDB, XSF, Quantum ESPRESSO input and LAMMPS text dumps.
 
     Parameters
     ----------
@@ -132,8 +138,9 @@ def read_frames(
     filename : str, optional
         The file's name, used to tell its format when ``source`` is bytes.
     format : str, optional
-        An ASE format name from the accepted text formats (cif, extxyz, vasp,
-        proteindatabank, xsf, espresso-in); guessed from the name when omitted.
+        One of the accepted ASE format names; guessed from the name when omitted.
+    index : int or str, default ":"
+        An ASE index: ``":"`` for all frames, ``-1`` for the last, ``"::10"``.
 
     Returns
     -------
@@ -142,7 +149,8 @@ def read_frames(
     Raises
     ------
     MIInputError
-        If the format is not accepted or the file cannot be read as a structure.
+        If the file is missing or empty, its format is not accepted, or it cannot
+        be read as a structure.
 
     Examples
     --------
@@ -151,30 +159,33 @@ def read_frames(
     'Cu'
     """
     if isinstance(source, (bytes, bytearray)):
-        name = filename or "upload"
+        name = Path(filename or "upload").name
         data = bytes(source)
     else:
-        name = filename or Path(source).name
-        data = Path(source).read_bytes()
+        path = Path(source)
+        name = filename or path.name
+        if not path.is_file():
+            raise MIInputError(f"{name} does not exist or is not a file; check the path.")
+        data = path.read_bytes()
     if not data.strip():
         raise MIInputError(f"{name} is empty; choose a file with a structure in it.")
     fmt = _format_for(name, format)
-    frames = _parse(data, name, fmt)
+    frames = _parse(data, name, fmt, index)
     return [validate_atoms(atoms, name) for atoms in frames]
 
 
-def _parse(data: bytes, name: str, fmt: str) -> list[Atoms]:
+def _parse(data: bytes, name: str, fmt: str, index: int | str) -> list[Atoms]:
     from ase.io import read
 
-    suffix = Path(name).suffix or ".txt"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as handle, warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ASE warns on CIF details; errors are what we report
-        handle.write(data)
-        handle.flush()
+        path = Path(folder) / name
+        path.write_bytes(data)
         try:
-            frames = read(handle.name, index=":", format=fmt)
+            frames = read(path, index=index, format=fmt)
         except Exception as error:  # ASE raises many types for malformed text
-            reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+            text = str(error).replace(str(path), name).strip()
+            reason = text.splitlines()[0][:160] if text else ""
             detail = f" ({type(error).__name__}: {reason})" if reason else ""
             raise MIInputError(
                 f"{name} could not be read as {fmt}{detail}; check that it is a valid {fmt} file."
