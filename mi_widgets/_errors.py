@@ -108,9 +108,12 @@ def check_increasing(x: np.ndarray, name: str = "x") -> None:
     if bad.size:
         i = int(bad[0]) + 1
         if steps[bad[0]] == 0:
-            raise MIInputError(f"{name} must increase strictly; value {x[i]:g} repeats at index {i}.")
+            raise MIInputError(
+                f"{name} must increase strictly; value {x[i]:g} repeats at index {i}."
+            )
         raise MIInputError(
-            f"{name} must increase monotonically; got a decrease at index {i}. Sort the data by {name}."
+            f"{name} must increase monotonically; got a decrease at index {i}. "
+            f"Sort the data by {name}."
         )
 
 
@@ -129,7 +132,9 @@ def check_same_length(**arrays: Sequence[Any]) -> int:
     return next(iter(lengths.values()))
 
 
-def check_positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+def check_positive_int(
+    value: Any, name: str, *, minimum: int = 1, maximum: int | None = None
+) -> int:
     """Check that ``value`` is a whole number in ``[minimum, maximum]`` and return it.
 
     Examples

@@ -1,0 +1,159 @@
+"""Bokeh inside ipywidgets: loading BokehJS, the shared look, whole-dict data updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bokeh.models import ColumnDataSource
+from bokeh.plotting import figure
+from jupyter_bokeh import BokehModel
+
+__all__ = ["bokeh_pane", "new_figure", "replace_data", "setup_notebook"]
+
+_BOKEHJS_LOADED = False
+
+FONT = "Helvetica, Arial, sans-serif"
+
+
+def _in_kernel() -> bool:
+    """True when running inside a Jupyter kernel (where BokehJS can be sent to a page)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def setup_notebook() -> None:
+    """Load BokehJS into the page once per kernel, inline so it works offline.
+
+    ``jupyter_bokeh.BokehModel`` needs BokehJS on the page before it renders
+    (in JupyterLab and in Voila). Call this in the first code cell of a notebook;
+    :func:`bokeh_pane` calls it too. Outside a kernel it does nothing.
+
+    Examples
+    --------
+    >>> setup_notebook()  # no output outside a notebook
+    """
+    global _BOKEHJS_LOADED
+    if _BOKEHJS_LOADED or not _in_kernel():
+        return
+    from bokeh.io import output_notebook
+    from bokeh.resources import Resources
+
+    # Only the core bundle (~2.7 MB): mi-lab keeps controls in ipywidgets, not bokeh widgets.
+    output_notebook(Resources(mode="inline", components=["bokeh"]), hide_banner=True)
+    _BOKEHJS_LOADED = True
+
+
+def new_figure(
+    title: str | None = None,
+    *,
+    width: int = 520,
+    height: int = 360,
+    tools: str = "pan,wheel_zoom,box_zoom,reset,save",
+    **kwargs: Any,
+) -> figure:
+    """Create a bokeh figure with the shared mi-lab look (readable when projected).
+
+    Parameters
+    ----------
+    title : str, optional
+        Plot title.
+    width, height : int
+        Size in screen pixels.
+    tools : str
+        Bokeh tools, comma separated.
+    **kwargs
+        Passed to :func:`bokeh.plotting.figure` (``x_axis_label``, ``x_range`` ...).
+
+    Returns
+    -------
+    bokeh.plotting.figure
+
+    Examples
+    --------
+    >>> fig = new_figure("g(r)", x_axis_label="r (Å)")
+    >>> fig.title.text
+    'g(r)'
+    """
+    fig = figure(title=title, width=width, height=height, tools=tools, **kwargs)
+    fig.toolbar.logo = None
+    fig.title.text_font = FONT
+    fig.title.text_font_size = "15px"
+    fig.title.text_font_style = "bold"
+    for axis in (*fig.xaxis, *fig.yaxis):
+        axis.axis_label_text_font = FONT
+        axis.axis_label_text_font_size = "14px"
+        axis.axis_label_text_font_style = "normal"
+        axis.major_label_text_font_size = "12px"
+    fig.grid.grid_line_alpha = 0.4
+    fig.outline_line_color = None
+    fig.min_border_right = 16
+    return fig
+
+
+def style_legend(fig: figure, location: str = "top_right") -> None:
+    """Give a figure's legend the shared look (call after adding labelled glyphs)."""
+    for legend in fig.legend:
+        legend.location = location
+        legend.label_text_font_size = "12px"
+        legend.background_fill_alpha = 0.8
+        legend.click_policy = "hide"
+
+
+def bokeh_pane(fig: Any) -> BokehModel:
+    """Wrap a bokeh figure or layout in an ipywidget so Python callbacks can redraw it.
+
+    Register bokeh event callbacks (``fig.on_event``, ``source.selected.on_change``)
+    before calling this.
+
+    Parameters
+    ----------
+    fig : bokeh.models.LayoutDOM
+        A figure or a bokeh layout.
+
+    Returns
+    -------
+    jupyter_bokeh.BokehModel
+
+    Examples
+    --------
+    >>> pane = bokeh_pane(new_figure())
+    >>> type(pane).__name__
+    'BokehModel'
+    """
+    setup_notebook()
+    return BokehModel(fig)
+
+
+def replace_data(source: ColumnDataSource, **columns: Sequence[Any]) -> None:
+    """Replace all of a ColumnDataSource's data at once.
+
+    A whole new dict is the one update that stays consistent between Python and
+    the browser through ``BokehModel``; ``stream`` and ``patch`` desynchronise.
+
+    Parameters
+    ----------
+    source : bokeh.models.ColumnDataSource
+    **columns : sequence
+        The new columns, all of one length.
+
+    Raises
+    ------
+    ValueError
+        If the columns differ in length (a bug in the caller, not bad user input).
+
+    Examples
+    --------
+    >>> src = ColumnDataSource({"x": [0], "y": [0]})
+    >>> replace_data(src, x=[1, 2], y=[3, 4])
+    >>> list(src.data["x"])
+    [1, 2]
+    """
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"Plot columns must have one length; got {lengths}.")
+    source.data = dict(columns)

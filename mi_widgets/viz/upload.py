@@ -1,0 +1,81 @@
+"""File uploads with a size limit that the user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+
+from mi_widgets._errors import MIInputError
+from mi_widgets._limits import UPLOAD_LIMIT_BYTES
+
+__all__ = ["UPLOAD_LIMIT_BYTES", "UploadedFile", "read_upload", "upload_button"]
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file a user uploaded: its name and its bytes."""
+
+    name: str
+    content: bytes
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.1f} MB"
+
+
+def upload_button(accept: str = ".csv,.txt", description: str = "Upload") -> widgets.FileUpload:
+    """A single-file upload button whose label states the size limit.
+
+    Examples
+    --------
+    >>> upload_button(".cif", "Upload structure").description
+    'Upload structure (≤ 20 MB)'
+    """
+    button = widgets.FileUpload(
+        accept=accept,
+        multiple=False,
+        description=f"{description} (≤ {UPLOAD_LIMIT_BYTES // 2**20} MB)",
+        layout=widgets.Layout(width="auto"),
+    )
+    button.add_class("mi-upload")
+    return button
+
+
+def read_upload(
+    upload: widgets.FileUpload, *, max_bytes: int = UPLOAD_LIMIT_BYTES
+) -> UploadedFile | None:
+    """Return the file in an upload widget, or ``None`` when there is none.
+
+    Parameters
+    ----------
+    upload : ipywidgets.FileUpload
+        The widget (its ``value`` is a tuple of dicts in ipywidgets 8).
+    max_bytes : int
+        The size limit.
+
+    Raises
+    ------
+    MIInputError
+        If the file is empty or larger than ``max_bytes``.
+
+    Examples
+    --------
+    >>> read_upload(upload_button()) is None
+    True
+    """
+    files = upload.value
+    if not files:
+        return None
+    entry = files[-1]
+    name = str(entry.get("name", "upload"))
+    size = int(entry.get("size", len(entry.get("content", b""))))
+    if size > max_bytes:
+        raise MIInputError(
+            f"{name} is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. "
+            "Upload a smaller file, or call the mi_widgets function on the file in a notebook."
+        )
+    content = bytes(entry.get("content", b""))
+    if not content:
+        raise MIInputError(f"{name} is empty; choose a file with data in it.")
+    return UploadedFile(name=name, content=content)

@@ -1,0 +1,208 @@
+"""Shared fixtures: a Voila server as ``mi-lab`` runs it, and a headless Chromium page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path(os.environ.get("MI_LAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: JavaScript that lists what Voila shows as failures: error/stderr outputs and widget errors.
+JS_ERROR_OUTPUTS = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll(
+      '[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output.jp-mod-error'))
+    found.push(el.innerText.slice(0, 300));
+  for (const el of document.querySelectorAll('.jupyter-widgets, .widget-box, body')) {
+    const t = el.innerText || '';
+    if (t.includes('Error displaying widget') || t.includes('There was an error when executing'))
+      { found.push(t.slice(0, 300)); break; }
+  }
+  return found;
+}"""
+#: Console messages that are known noise (see STACK.md), not failures.
+CONSOLE_NOISE = (
+    "fontawesome",
+    "font-awesome",
+    "favicon",
+    "version",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_INTERNET_DISCONNECTED",
+    "Failed to load resource",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class VoilaServer:
+    """A running ``mi-lab`` (Voila) server on a free local port."""
+
+    def __init__(self, notebooks: Path):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(tempfile.mkstemp(prefix="voila-", suffix=".log")[1])
+        command = [
+            sys.executable,
+            "-m",
+            "mi_widgets.cli",
+            "--no-browser",
+            f"--port={self.port}",
+            f"--notebooks={notebooks}",
+        ]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Voila exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(
+            f"Voila did not start in {timeout} s: {self.log_path.read_text()[-2000:]}"
+        )
+
+    def url(self, notebook: str) -> str:
+        """The Voila app URL of ``notebooks/<notebook>``."""
+        return f"{self.base}/voila/render/{notebook}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists()
+
+
+@pytest.fixture(scope="session")
+def voila_server() -> Iterator[VoilaServer]:
+    """Serve ``notebooks/`` with Voila exactly as ``mi-lab`` does."""
+    if not _browser_available():
+        pytest.skip(f"browser tests need playwright and Chromium at {CHROMIUM}")
+    server = VoilaServer(NOTEBOOKS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context():
+    """One headless Chromium (Debian's) for the session, with a fresh profile."""
+    if not _browser_available():
+        pytest.skip(f"browser tests need playwright and Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="mi-lab-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_voila(page, timeout_ms: int = 120_000) -> None:
+    """Wait until Voila has run every cell and the widgets have rendered."""
+    page.wait_for_function(
+        """() => { const c = document.getElementById('rendered_cells');
+                   return c && getComputedStyle(c).display !== 'none'; }""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(500)
+
+
+def error_outputs(page) -> list[str]:
+    """Texts of the error outputs Voila shows on the page."""
+    return page.evaluate(JS_ERROR_OUTPUTS)
+
+
+@pytest.fixture
+def open_app(request, voila_server, browser_context) -> Iterator[Callable]:
+    """Open a notebook as a Voila app: ``page = open_app("01_x.ipynb")``.
+
+    The page records console errors in ``page.console_errors``; on test failure a
+    screenshot goes to ``tests/artifacts/<test name>.png``.
+    """
+    pages = []
+
+    def _open(notebook: str, *, wait_for: str | None = ".mi-lab-app, .widget-box"):
+        page = browser_context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+        pages.append(page)
+        page.goto(voila_server.url(notebook), wait_until="domcontentloaded", timeout=120_000)
+        wait_for_voila(page)
+        if wait_for:
+            page.locator(wait_for).first.wait_for(state="visible", timeout=60_000)
+        return page
+
+    yield _open
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for k, page in enumerate(pages):
+        if failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{k}.png"), full_page=True)
+        page.close()
+
+
+def real_console_errors(page) -> list[str]:
+    """Console errors that are not known harmless noise."""
+    return [
+        e for e in page.console_errors if not any(n.lower() in e.lower() for n in CONSOLE_NOISE)
+    ]
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item (for screenshots on failure)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
