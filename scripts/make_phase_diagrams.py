@@ -32,8 +32,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
         path = args.out / f"phase_diagram_{name}.csv"
         write_phase_csv(path, diagram)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        print(f"{path.name}: {len(diagram.labels)} points, {len(set(diagram.labels))} labels, "
-              f"sha256 {digest}")
+        print(
+            f"{path.name}: {len(diagram.labels)} points, {len(set(diagram.labels))} labels, "
+            f"sha256 {digest}"
+        )
         written.append(path)
     return written
 

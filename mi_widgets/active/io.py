@@ -159,7 +159,7 @@ def write_phase_csv(path: str | Path, diagram: PhaseDiagram) -> None:
     (6, 2)
     """
     lines = [",".join(["phase", *diagram.columns])]
-    for label, row in zip(diagram.labels, diagram.coordinates):
+    for label, row in zip(diagram.labels, diagram.coordinates, strict=True):
         text = "" if label is None else str(label)
         lines.append(",".join([text, *(f"{v:.10g}" for v in row)]))
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

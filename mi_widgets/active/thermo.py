@@ -26,8 +26,8 @@ from scipy.spatial import ConvexHull
 from mi_widgets._errors import MIInputError, check_finite_array
 
 __all__ = [
-    "GAS_CONSTANT",
     "BUILTIN_DIAGRAMS",
+    "GAS_CONSTANT",
     "CompoundPhase",
     "PhaseDiagram",
     "SolutionPhase",
@@ -58,7 +58,7 @@ class SolutionPhase:
     --------
     >>> liquid = SolutionPhase("L", (10000.0, 8000.0), (10.0, 10.0), (0.0,))
     >>> float(liquid.gibbs(np.array([[0.5, 0.5]]), 1000.0)[0].round(1))
-    -5763.2
+    -6763.1
     """
 
     name: str
@@ -72,7 +72,9 @@ class SolutionPhase:
         with np.errstate(divide="ignore", invalid="ignore"):
             xlogx = np.where(x > 0, x * np.log(x), 0.0)
         pairs = [(i, j) for i in range(x.shape[1]) for j in range(i + 1, x.shape[1])]
-        excess = sum(w * x[:, i] * x[:, j] for w, (i, j) in zip(self.interaction, pairs))
+        excess = sum(
+            w * x[:, i] * x[:, j] for w, (i, j) in zip(self.interaction, pairs, strict=True)
+        )
         return x @ pure + GAS_CONSTANT * temperature * xlogx.sum(axis=1) + excess
 
 
@@ -116,8 +118,8 @@ def simplex_grid(n_components: int, steps: int) -> np.ndarray:
 
     Examples
     --------
-    >>> simplex_grid(3, 2).tolist()
-    [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]]
+    >>> simplex_grid(3, 1).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
     if n_components == 2:
         b = np.arange(steps + 1)
@@ -177,12 +179,25 @@ def equilibrium_labels(phases, compositions: np.ndarray, temperature: float, res
     for start in range(0, len(query), 512):
         block = query[start : start + 512]
         best[start : start + 512] = np.argmax(block @ slope.T + intercept, axis=1)
-    names = np.array([phase.name for phase in phases])
-    members = owner[facets[best]]  # (m, n_components) phase indices of facet vertices
-    masks = np.bitwise_or.reduce(np.left_shift(1, members), axis=1)
-    unique_masks, inverse = np.unique(masks, return_inverse=True)
-    texts = ["+".join(names[[p for p in range(len(phases)) if m >> p & 1]]) for m in unique_masks]
+    unique_facets, inverse = np.unique(best, return_inverse=True)
+    names = [phase.name for phase in phases]
+    near = 2.5 / resolution  # vertices closer than this are the same phase instance
+    texts = [_facet_label(x[facets[f]], owner[facets[f]], names, near) for f in unique_facets]
     return np.array(texts)[inverse]
+
+
+def _facet_label(points: np.ndarray, owners: np.ndarray, names, near: float) -> str:
+    """Phases of one hull facet; one phase twice (``"a+a"``) across a miscibility gap."""
+    parts = []
+    for i in range(len(owners)):
+        same = [
+            j
+            for j in range(i)
+            if owners[j] == owners[i] and np.abs(points[j] - points[i]).max() < near
+        ]
+        if not same:
+            parts.append(names[owners[i]])
+    return "+".join(sorted(parts))
 
 
 def binary_phase_labels(
