@@ -156,6 +156,7 @@ def propagate(
     tol: float = 1e-3,
     start: np.ndarray | None = None,
     stopping: str = "sum",
+    normalise: bool = True,
 ) -> PropagationResult:
     """Iterate label propagation or spreading from measured targets.
 
@@ -179,6 +180,10 @@ def propagate(
     stopping : {"sum", "max"}
         ``"sum"``: summed absolute change (scikit-learn's rule; it tightens with n);
         ``"max"``: largest absolute change of one entry.
+    normalise : bool, default True
+        Propagation only: renormalise rows after each step (scikit-learn does). With a
+        row-stochastic operator and rows that start normalised it is a no-op, and channels
+        that are independent presence probabilities must not be normalised together.
 
     Returns
     -------
@@ -196,6 +201,7 @@ def propagate(
     propagation = estimator == "label_propagation"
     current = np.array(targets if start is None else start, dtype=float)
     clamp = targets.copy() if propagation else (1.0 - alpha) * targets
+    measured = np.flatnonzero(labelled)
     unlabelled = ~labelled[:, np.newaxis]
     previous = np.zeros_like(current)
     reduce = np.sum if stopping == "sum" else np.max
@@ -204,11 +210,13 @@ def propagate(
             return PropagationResult(current, n_iter, True)
         previous = current
         current = operator @ current
-        if propagation:
+        if propagation and normalise:
             normalizer = np.sum(current, axis=1)[:, np.newaxis]
             normalizer[normalizer == 0] = 1
             current /= normalizer
             current = np.where(unlabelled, current, clamp)
+        elif propagation:
+            current[measured] = clamp[measured]
         else:
             current = np.multiply(alpha, current) + clamp
     return PropagationResult(current, max_iter, False)

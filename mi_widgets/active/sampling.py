@@ -276,7 +276,7 @@ class PhaseDiagramSampler:
         else:
             targets = np.zeros((self.n_candidates, len(self.classes_)))
             targets[labelled, codes[labelled]] = 1.0
-            dist = self._propagate(targets, labelled, codes)
+            dist = self._propagate(targets, labelled, normalise=self.graph == "rbf")
             self._proba = _normalise_rows(dist)
             self.phases_, self.phase_proba_ = self.classes_, self._proba
         self._fitted = True
@@ -295,22 +295,28 @@ class PhaseDiagramSampler:
         for a, members in enumerate(phase_sets):
             membership[a, [phase_index[p] for p in members]] = 1.0
         n_phases = len(phases)
-        targets = np.zeros((self.n_candidates, 2 * n_phases))
         present = membership[codes[labelled]]
-        targets[labelled, :n_phases] = present
-        targets[labelled, n_phases:] = 1.0 - present
-        dist = self._propagate(targets, labelled, codes)
-        total = dist[:, :n_phases] + dist[:, n_phases:]
-        phase_proba = np.divide(
-            dist[:, :n_phases], total, out=np.full_like(total, 0.5), where=total > 0
-        )
+        if self.estimator == "label_propagation" and self.graph == "knn":
+            # D^-1 W keeps present + absent = 1 exactly: propagate presence alone
+            targets = np.zeros((self.n_candidates, n_phases))
+            targets[labelled] = present
+            phase_proba = self._propagate(targets, labelled, normalise=False)
+        else:
+            targets = np.zeros((self.n_candidates, 2 * n_phases))
+            targets[labelled, :n_phases] = present
+            targets[labelled, n_phases:] = 1.0 - present
+            dist = self._propagate(targets, labelled, normalise=True)
+            total = dist[:, :n_phases] + dist[:, n_phases:]
+            phase_proba = np.divide(
+                dist[:, :n_phases], total, out=np.full_like(total, 0.5), where=total > 0
+            )
         p = np.clip(phase_proba, 1e-9, 1 - 1e-9)
         log_like = np.log1p(-p).sum(axis=1)[:, None] + (np.log(p) - np.log1p(-p)) @ membership.T
         log_like -= log_like.max(axis=1, keepdims=True)
         proba = np.exp(log_like)
         return proba / proba.sum(axis=1, keepdims=True), phases, phase_proba
 
-    def _propagate(self, targets: np.ndarray, labelled: np.ndarray, codes: np.ndarray):
+    def _propagate(self, targets: np.ndarray, labelled: np.ndarray, *, normalise: bool):
         operator = self._graph_operator()
         if self.graph == "rbf":
             default_iter = 1000 if self.estimator == "label_propagation" else 30
@@ -335,6 +341,7 @@ class PhaseDiagramSampler:
                 tol=self.tol,
                 start=start,
                 stopping="max",
+                normalise=normalise,
             )
         self.n_iter_ = result.n_iter
         return result.distributions
@@ -630,6 +637,7 @@ def run_sampling(
     batch: str = "ranked",
     k: int = 1,
     eval_every: int = 1,
+    stop_at: float | None = None,
     callback: Callable[[int], None] | None = None,
 ) -> SamplingRun:
     """Step the loop: suggest, measure with ``oracle``, tell; record Macro-F1.
@@ -652,6 +660,8 @@ def run_sampling(
         Passed to :meth:`PhaseDiagramSampler.suggest`.
     eval_every : int, default 1
         Evaluate Macro-F1 every this many steps (and after the last one).
+    stop_at : float, optional
+        Stop early once Macro-F1 reaches this value.
     callback : callable, optional
         Called with the step number after each step (for progress bars).
 
@@ -708,6 +718,8 @@ def run_sampling(
             evaluate()
         if callback is not None:
             callback(step)
+        if stop_at is not None and scores and scores[-1] >= stop_at:
+            break
     return SamplingRun(np.array(counts, dtype=int), np.array(scores), np.array(sampler.order_))
 
 
@@ -760,6 +772,7 @@ def compare_with_random(
     random_steps: int | None = None,
     random_eval_every: int = 10,
     eval_every: int = 1,
+    stop_early: bool = True,
     **sampler_kwargs: Any,
 ) -> SamplingComparison:
     """Samples to reach Macro-F1 >= ``threshold``: uncertainty vs random sampling.
@@ -779,6 +792,8 @@ def compare_with_random(
         Steps of random sampling (default ``4 * n_steps``).
     random_eval_every, eval_every : int
         Evaluation strides (random sampling only needs a fit when evaluated).
+    stop_early : bool, default True
+        Stop each run once it reaches ``threshold`` (the curves then end there).
     **sampler_kwargs
         Passed to :class:`PhaseDiagramSampler`.
 
@@ -796,6 +811,7 @@ def compare_with_random(
     """
     truth = np.asarray(truth)
     random_steps = 4 * n_steps if random_steps is None else random_steps
+    stop_early = threshold if stop_early else None
     us_runs, rs_runs = [], []
     for seed in seeds:
         start = initial_design(truth, n_initial, random_state=seed)
@@ -806,7 +822,9 @@ def compare_with_random(
             kwargs = {**sampler_kwargs, "score": score, "random_state": seed}
             sampler = PhaseDiagramSampler(candidates, **kwargs)
             sampler.tell(start, truth[start])
-            runs.append(run_sampling(sampler, truth, steps, eval_every=stride))
+            runs.append(
+                run_sampling(sampler, truth, steps, eval_every=stride, stop_at=stop_early)
+            )
     return SamplingComparison(
         us_runs,
         rs_runs,
