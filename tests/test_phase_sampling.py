@@ -204,6 +204,7 @@ def test_run_sampling_beats_random_on_small_eutectic():
         random_steps=400,
         random_eval_every=20,
         threshold=0.9,
+        stop_early=False,
     )
     assert np.median(cmp.samples_uncertainty) < np.median(cmp.samples_random)
     run = cmp.uncertainty[0]

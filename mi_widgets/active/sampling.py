@@ -46,11 +46,13 @@ __all__ = [
     "PhaseDiagramSampler",
     "SamplingComparison",
     "SamplingRun",
+    "SamplingStep",
     "compare_with_random",
     "initial_design",
     "macro_f1",
     "run_sampling",
     "samples_to_reach",
+    "sampling_step",
     "split_assemblage",
     "uncertainty_scores",
 ]
@@ -721,6 +723,84 @@ def run_sampling(
         if stop_at is not None and scores and scores[-1] >= stop_at:
             break
     return SamplingRun(np.array(counts, dtype=int), np.array(scores), np.array(sampler.order_))
+
+
+@dataclass(frozen=True)
+class SamplingStep:
+    """One step of the loop as a lab shows it.
+
+    Attributes
+    ----------
+    measured : ndarray of int
+        The candidates measured in this step (empty when nothing was measured).
+    n_samples : int
+        Measured candidates after the step.
+    macro_f1 : float
+        Macro-F1 against the truth after the step (NaN without a truth).
+    proposals : ndarray of int
+        The next proposals.
+    """
+
+    measured: np.ndarray
+    n_samples: int
+    macro_f1: float
+    proposals: np.ndarray
+
+
+def sampling_step(
+    sampler: PhaseDiagramSampler,
+    truth: Any = None,
+    measure: Any = (),
+    *,
+    n: int = 1,
+    batch: str = "ranked",
+    k: int = 1,
+    random_until_two_phases: bool = True,
+) -> SamplingStep:
+    """Measure ``measure`` with the true labels (if any), then propose the next ``n``.
+
+    While fewer than two phases are measured the proposals are random (or, with
+    ``random_until_two_phases=False``, the sampler's MIInputError says so).
+
+    Parameters
+    ----------
+    sampler : PhaseDiagramSampler
+    truth : array_like, optional
+        True label of every candidate (a simulated experiment); without it nothing is
+        measured and only proposals are made (the user's own experiments).
+    measure : sequence of int
+        Candidates to measure now (usually the previous proposals).
+    n, batch, k
+        Passed to :meth:`PhaseDiagramSampler.suggest`.
+
+    Returns
+    -------
+    SamplingStep
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 21)[:, None]
+    >>> truth = np.where(x[:, 0] < 0.4, "a", "b")
+    >>> s = PhaseDiagramSampler(x)
+    >>> first = sampling_step(s, truth, [0, 20])
+    >>> first.n_samples, int(first.proposals[0])
+    (2, 10)
+    """
+    measured = _check_indices(measure, sampler.n_candidates) if len(measure) else np.array([], int)
+    if measured.size:
+        if truth is None:
+            raise MIInputError("Without true labels nothing can be measured; tell() labels.")
+        sampler.tell(measured, np.asarray(truth)[measured])
+    unlabelled = int((~sampler.labelled_mask).sum())
+    known = len(set(sampler.labels[sampler.labelled_mask].tolist()))
+    proposals = np.array([], dtype=int)
+    if unlabelled:
+        score = "random" if known < 2 and random_until_two_phases else None
+        proposals = sampler.suggest(n, batch=batch, k=k, score=score)
+    f1 = float("nan")
+    if truth is not None and known:
+        f1 = macro_f1(truth, sampler.predict())
+    return SamplingStep(measured, int(sampler.labelled_mask.sum()), f1, proposals)
 
 
 def samples_to_reach(run: SamplingRun, threshold: float = 0.95) -> float:
