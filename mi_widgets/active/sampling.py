@@ -902,9 +902,7 @@ def compare_with_random(
             kwargs = {**sampler_kwargs, "score": score, "random_state": seed}
             sampler = PhaseDiagramSampler(candidates, **kwargs)
             sampler.tell(start, truth[start])
-            runs.append(
-                run_sampling(sampler, truth, steps, eval_every=stride, stop_at=stop_early)
-            )
+            runs.append(run_sampling(sampler, truth, steps, eval_every=stride, stop_at=stop_early))
     return SamplingComparison(
         us_runs,
         rs_runs,

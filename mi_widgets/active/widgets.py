@@ -108,6 +108,7 @@ class PhaseDiagramLab:
         self._build_plots()
         self._uploaded_name: str | None = None
         self._load(diagram)
+        self._redraw()
         self.widget = self._layout()
 
     # ------------------------------------------------------------------ UI
@@ -238,7 +239,7 @@ class PhaseDiagramLab:
             line_dash="dashed",
             legend_label="random sampling",
         )
-        curve.legend.location = "bottom_right"
+        curve.legend.location = "top_left"
         self.curve_figure = curve
         self.map_pane = bokeh_pane(fig)
         self.curve_pane = bokeh_pane(curve)
