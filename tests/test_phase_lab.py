@@ -75,6 +75,7 @@ def test_plot_coordinates_of_binary():
     d = builtin_diagram("eutectic", n_x=3, n_t=2)
     px, py = plot_coordinates(d)
     np.testing.assert_array_equal(px, d.coordinates[:, 0])
+    np.testing.assert_array_equal(py, d.coordinates[:, 1])
 
 
 def test_own_data_gives_proposals_to_download(lab):
