@@ -199,7 +199,7 @@ def test_run_sampling_beats_random_on_small_eutectic():
     cmp = compare_with_random(
         d.coordinates,
         d.labels,
-        n_steps=120,
+        n_steps=200,
         seeds=[0, 1],
         random_steps=400,
         random_eval_every=20,
@@ -208,7 +208,7 @@ def test_run_sampling_beats_random_on_small_eutectic():
     )
     assert np.median(cmp.samples_uncertainty) < np.median(cmp.samples_random)
     run = cmp.uncertainty[0]
-    assert run.n_samples[0] == 5 and len(run.order) == 125
+    assert run.n_samples[0] == 5 and len(run.order) == 205
     assert run.macro_f1[-1] > run.macro_f1[0]
 
 

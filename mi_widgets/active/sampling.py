@@ -134,7 +134,8 @@ class PhaseDiagramSampler:
         Label spreading's clamping factor (scikit-learn's default).
     max_iter : int, optional
         Iteration cap; default 1000 (propagation) / 30 (spreading) for ``"rbf"`` as in
-        scikit-learn, 30 for ``"knn"`` (which starts from the nearest measured label).
+        scikit-learn, 15 for ``"knn"`` (which starts from the nearest measured label,
+        so a few smoothing steps near the boundaries suffice).
     tol : float, default 1e-3
         Convergence tolerance (summed change for ``"rbf"``, largest change for ``"knn"``).
     score : {"least_confident", "margin", "entropy", "random"}
@@ -339,7 +340,7 @@ class PhaseDiagramSampler:
                 labelled,
                 estimator=self.estimator,
                 alpha=self.alpha,
-                max_iter=self.max_iter or 30,
+                max_iter=self.max_iter or 15,
                 tol=self.tol,
                 start=start,
                 stopping="max",
@@ -358,9 +359,24 @@ class PhaseDiagramSampler:
         return self._operator
 
     def _nearest_labelled(self, labelled: np.ndarray) -> np.ndarray:
+        """Index of each candidate's nearest measured candidate (updated incrementally)."""
         measured = np.flatnonzero(labelled)
-        _, nearest = cKDTree(self.features_[measured]).query(self.features_)
-        return measured[nearest]
+        cache = getattr(self, "_voronoi", None)
+        if (
+            cache is not None
+            and np.isin(cache[0], measured).all()
+            and len(measured) - len(cache[0]) <= 8
+        ):
+            known, nearest, dist2 = cache
+            for i in np.setdiff1d(measured, known):  # a few new points: O(N) each
+                d2 = ((self.features_ - self.features_[i]) ** 2).sum(axis=1)
+                closer = d2 < dist2
+                nearest, dist2 = np.where(closer, i, nearest), np.where(closer, d2, dist2)
+        else:
+            distance, position = cKDTree(self.features_[measured]).query(self.features_)
+            nearest, dist2 = measured[position], distance**2
+        self._voronoi = (measured, nearest, dist2)
+        return nearest
 
     def _ensure_fitted(self) -> None:
         if not self._fitted:
@@ -444,7 +460,7 @@ class PhaseDiagramSampler:
         if len(unlabelled) == 0:
             raise MIInputError("Every candidate is measured already; there is nothing to propose.")
         k = check_positive_int(k, "k")
-        ranking = self._ranking(unlabelled, score, previous)
+        ranking = self._ranking(unlabelled, score, previous, n if batch == "ranked" else 0)
         if batch == "ranked":
             chosen = ranking[:n]
         else:
@@ -452,7 +468,9 @@ class PhaseDiagramSampler:
         self.last_suggestion_ = np.asarray(chosen, dtype=int)
         return self.last_suggestion_.copy()
 
-    def _ranking(self, unlabelled: np.ndarray, score: str, previous: int | None) -> np.ndarray:
+    def _ranking(
+        self, unlabelled: np.ndarray, score: str, previous: int | None, n: int = 0
+    ) -> np.ndarray:
         if score == "random":
             ranking = self._rng.permutation(unlabelled)
         else:
@@ -464,6 +482,8 @@ class PhaseDiagramSampler:
                     "two - measure a few more points (e.g. with score='random') first."
                 )
             values = uncertainty_scores(self.proba_[unlabelled], score)
+            if n == 1 and not self.one_parameter_at_a_time:
+                return unlabelled[[int(np.argmax(values))]]  # = first of the stable ranking
             ranking = unlabelled[np.argsort(-values, kind="stable")]
         if self.one_parameter_at_a_time:
             ranking = self._constrain(ranking, previous)
@@ -592,6 +612,21 @@ def macro_f1(truth: Any, predicted: Any) -> float:
     return float(f1.mean())
 
 
+def _macro_f1_codes(classes: np.ndarray, codes: np.ndarray, sampler: PhaseDiagramSampler):
+    """Macro-F1 of the sampler's prediction, comparing integer codes (fast in loops)."""
+    proba = sampler.proba_  # fits when needed
+    names = sampler.classes_.astype(str)
+    position = np.clip(np.searchsorted(classes, names), 0, len(classes) - 1)
+    class_code = np.where(classes[position] == names, position, -1)
+    predicted = class_code[np.argmax(proba, axis=1)]
+    c = len(classes)
+    support = np.bincount(codes, minlength=c)
+    known = predicted >= 0
+    predicted_count = np.bincount(predicted[known], minlength=c)
+    hits = np.bincount(codes[predicted == codes], minlength=c)
+    return float((2.0 * hits / np.maximum(support + predicted_count, 1)).mean())
+
+
 def initial_design(truth: Any, n_initial: int = 5, random_state: int | None = None) -> np.ndarray:
     """Random starting points, redrawn (seeded) until at least two phases are among them.
 
@@ -697,13 +732,15 @@ def run_sampling(
         def measure(idx):
             return labels_all[idx]
 
-    truth = None if truth is None else np.asarray(truth)
+    truth = None if truth is None else np.asarray(truth).astype(str)
     counts, scores = [], []
+    if truth is not None:
+        truth_classes, truth_codes = np.unique(truth, return_inverse=True)
 
     def evaluate() -> None:
         if truth is not None:
             counts.append(int(sampler.labelled_mask.sum()))
-            scores.append(macro_f1(truth, sampler.predict()))
+            scores.append(_macro_f1_codes(truth_classes, truth_codes, sampler))
 
     if sampler.labelled_mask.any():
         evaluate()
