@@ -22,24 +22,26 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import entropy
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelPropagation, LabelSpreading
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mi_widgets._reference import reference_dir  # noqa: E402
-from mi_widgets.active.io import load_phase_diagram, read_phase_csv  # noqa: E402
-from mi_widgets.active.sampling import (  # noqa: E402
+from mi_widgets._reference import reference_dir
+from mi_widgets.active.io import load_phase_diagram, read_phase_csv
+from mi_widgets.active.sampling import (
     PhaseDiagramSampler,
     compare_with_random,
     initial_design,
     run_sampling,
 )
-from mi_widgets.active.thermo import builtin_diagram  # noqa: E402
+from mi_widgets.active.thermo import builtin_diagram
 
 SKLEARN = {"label_propagation": LabelPropagation, "label_spreading": LabelSpreading}
 
@@ -124,7 +126,7 @@ def part_reproduction(quick):
         start = initial_design(d.labels, 5, random_state=0)
         sampler.tell(start, d.labels[start])
         run = run_sampling(sampler, d.labels, 3 if quick else 25, eval_every=1000)
-        for n in range(5, len(run.order) + 1, 2 if quick else 5):
+        for n in range(5, len(run.order) + 1, 2 if quick else 10):
             y = np.full(len(codes), -1)
             y[run.order[:n]] = codes[run.order[:n]]
             states.append((f"{name}, {n} measured", d.coordinates, y))
@@ -143,13 +145,16 @@ def part_reproduction(quick):
                 worst = max(worst, float(np.abs(mine.proba_ - model.label_distributions_).max()))
                 same += int(got == expected)
                 total += 1
-    print(f"rbf vs original: same next point in {same}/{total} cases; "
-          f"max |p - p_sklearn| = {worst:.1e}", flush=True)
+    print(
+        f"rbf vs original: same next point in {same}/{total} cases; "
+        f"max |p - p_sklearn| = {worst:.1e}",
+        flush=True,
+    )
     return {"same": same, "total": total, "worst": worst, "states": len(states)}
 
 
 def timing_case(n_target: int, seed: int = 0):
-    side = int(round(np.sqrt(n_target)))
+    side = round(float(np.sqrt(n_target)))
     d = builtin_diagram("eutectic", n_x=side, n_t=max(2, n_target // side))
     rng = np.random.default_rng(seed)
     start = rng.choice(len(d.labels), 30, replace=False)
@@ -173,7 +178,7 @@ def time_knn(n_target, repeats=5):
     return len(d.labels), build, float(np.median(steps))
 
 
-def time_original(n_target, repeats=3):
+def time_original(n_target, repeats=1):
     d, start = timing_case(n_target)
     codes = np.unique(d.labels, return_inverse=True)[1]
     y = np.full(len(codes), -1)
@@ -192,14 +197,17 @@ def part_timing(quick):
     for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000):
         size, build, step = time_knn(n)
         rows.append({"n": size, "build": build, "step": step})
-        print(f"kNN   N={size:6d}: graph {build:.2f} s once, suggest step {step * 1e3:.0f} ms",
-              flush=True)
+        print(
+            f"kNN   N={size:6d}: graph {build:.2f} s once, suggest step {step * 1e3:.0f} ms",
+            flush=True,
+        )
     originals = []
-    for n in (1_000, 2_500) if quick else (1_000, 2_500, 5_000):
+    for n in (1_000,) if quick else (1_000, 2_500):
         size, step = time_original(n)
         originals.append({"n": size, "step": step})
-        print(f"orig. N={size:6d}: suggest step {step * 1e3:.0f} ms (dense RBF, O(N^2))",
-              flush=True)
+        print(
+            f"orig. N={size:6d}: suggest step {step * 1e3:.0f} ms (dense RBF, O(N^2))", flush=True
+        )
     return rows, originals
 
 
@@ -228,7 +236,7 @@ def markdown(sampling, repro, timing, originals, seeds, elapsed):
         )
     lines += [
         "",
-        f"**`graph=\"rbf\"` vs the original** (scikit-learn `LabelPropagation()` / "
+        f'**`graph="rbf"` vs the original** (scikit-learn `LabelPropagation()` / '
         "`LabelSpreading()` defaults on standardised features, PDC's choice rule) on "
         f"{repro['states']} states (PDC `data.csv` and states along sampling runs on two "
         "built-in diagrams) x 2 estimators x 3 scores: **same next point in "
@@ -241,19 +249,24 @@ def markdown(sampling, repro, timing, originals, seeds, elapsed):
         "| N | kNN graph: step | kNN graph: build once | original (dense RBF): step |",
         "|---|---|---|---|",
     ]
+    knn = {r["n"]: r for r in timing}
     orig = {o["n"]: o["step"] for o in originals}
-    for r in timing:
-        o = orig.pop(r["n"], None)
-        o_text = f"{o * 1e3:.0f} ms" if o is not None else "not run (N^2 memory)"
-        lines.append(
-            f"| {r['n']} | {r['step'] * 1e3:.0f} ms | {r['build']:.2f} s | {o_text} |"
-        )
-    for n, o in orig.items():
-        lines.append(f"| {n} | | | {o * 1e3:.0f} ms |")
+    for n in sorted(set(knn) | set(orig)):
+        r, o = knn.get(n), orig.get(n)
+        mine = f"{r['step'] * 1e3:.0f} ms | {r['build']:.2f} s" if r else "| "
+        o_text = f"{o * 1e3:.0f} ms" if o is not None else "not run (O(N^2) time and memory)"
+        lines.append(f"| {n} | {mine} | {o_text} |")
+    lines += [
+        "",
+        "The original's `LabelPropagation()` (max_iter=1000) often stops without converging "
+        "on these grids (scikit-learn's ConvergenceWarning, silenced here); its step time "
+        "grows as N^2 per iteration.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
+    warnings.simplefilter("ignore", ConvergenceWarning)  # the original's LP, as PDC runs it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a smoke run (fewer cases)")

@@ -272,7 +272,8 @@ class PhaseDiagramSampler:
         self.classes_ = _sorted_classes(measured)
         class_index = {c: i for i, c in enumerate(self.classes_.tolist())}
         codes = np.full(self.n_candidates, -1)
-        codes[labelled] = [class_index[v if isinstance(v, int) else str(v)] for v in measured]
+        text = self.classes_.dtype.kind not in "iu"  # mixed ints and names compare as text
+        codes[labelled] = [class_index[str(v) if text else v] for v in measured]
         self.coexistence_ = self._use_coexistence(measured)
         if self.coexistence_:
             self._proba, self.phases_, self.phase_proba_ = self._fit_coexistence(codes, labelled)
