@@ -277,5 +277,5 @@ def test_tell_accepts_exactly_the_valid_indices(indices):
 def test_integer_and_named_labels_mix_as_text():
     s = PhaseDiagramSampler(np.arange(6.0)[:, None])
     s.tell([0, 5, 3], [1, "L", 1])
-    assert s.classes_.tolist() == ["1", "L"]
     assert s.predict().tolist() == ["1", "1", "1", "1", "1", "L"]
+    assert s.classes_.tolist() == ["1", "L"]
