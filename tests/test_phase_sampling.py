@@ -207,6 +207,10 @@ def test_run_sampling_beats_random_on_small_eutectic():
         stop_early=False,
     )
     assert np.median(cmp.samples_uncertainty) < np.median(cmp.samples_random)
+    grid, mean = cmp.mean_curve("random")
+    first = [r.macro_f1[0] for r in cmp.random]
+    assert grid[0] == 5 and mean[0] == pytest.approx(np.mean(first))
+    assert np.all(np.diff(grid) > 0) and len(mean) == len(grid)
     run = cmp.uncertainty[0]
     assert run.n_samples[0] == 5 and len(run.order) == 205
     assert run.macro_f1[-1] > run.macro_f1[0]

@@ -873,6 +873,29 @@ class SamplingComparison:
     threshold: float = 0.95
     settings: dict = field(default_factory=dict)
 
+    def mean_curve(self, which: str = "uncertainty") -> tuple[np.ndarray, np.ndarray]:
+        """Macro-F1 against samples averaged over seeds.
+
+        Each run's curve is held at its last evaluated value until its next evaluation
+        (and after it stopped early).
+
+        Parameters
+        ----------
+        which : {"uncertainty", "random"}
+
+        Returns
+        -------
+        n_samples, macro_f1 : ndarray
+        """
+        runs = (
+            self.uncertainty
+            if check_choice(which, "which", ["uncertainty", "random"]) == ("uncertainty")
+            else self.random
+        )
+        grid = np.unique(np.concatenate([r.n_samples for r in runs]))
+        held = [r.macro_f1[np.searchsorted(r.n_samples, grid, side="right") - 1] for r in runs]
+        return grid, np.mean(held, axis=0)
+
     @property
     def ratio(self) -> float:
         """Median samples of uncertainty sampling over the median of random sampling."""
