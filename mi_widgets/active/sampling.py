@@ -887,11 +887,8 @@ class SamplingComparison:
         -------
         n_samples, macro_f1 : ndarray
         """
-        runs = (
-            self.uncertainty
-            if check_choice(which, "which", ["uncertainty", "random"]) == ("uncertainty")
-            else self.random
-        )
+        which = check_choice(which, "which", ["uncertainty", "random"])
+        runs = self.uncertainty if which == "uncertainty" else self.random
         grid = np.unique(np.concatenate([r.n_samples for r in runs]))
         held = [r.macro_f1[np.searchsorted(r.n_samples, grid, side="right") - 1] for r in runs]
         return grid, np.mean(held, axis=0)
