@@ -156,3 +156,14 @@ def test_step_in_voila_changes_map_and_curve(open_app):
 
     assert not error_outputs(page)
     assert not real_console_errors(page)
+
+
+def test_diagram_dropdown_follows_what_is_loaded():
+    lab = PhaseDiagramLab("ternary")
+    assert lab.diagram_choice.value == "ternary"
+    lab.diagram_choice.value = "eutectic"
+    assert lab.diagram.name == "eutectic" and lab.corner_source.data["text"] == []
+    lab.load_csv(b"phase,x\na,0\nb,1\n,0.5\n", "mine.csv")
+    assert lab.diagram_choice.value is None
+    lab.diagram_choice.value = "eutectic"  # back to a built-in from the user's file
+    assert lab.diagram.name == "eutectic" and lab.has_truth

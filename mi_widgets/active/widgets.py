@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from bokeh.models import ColumnDataSource, Range1d
-from bokeh.palettes import Viridis256
+from bokeh.palettes import Greens256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
@@ -39,7 +39,7 @@ from mi_widgets.viz import (
 __all__ = ["PhaseDiagramLab", "plot_coordinates"]
 
 VIEWS = ("phases", "uncertainty")
-_UNCERTAINTY_COLORS = np.array(Viridis256[::-1])
+_UNCERTAINTY_COLORS = np.array(Greens256[::-1])  # white = certain, dark green = uncertain
 _SQRT3_2 = math.sqrt(3.0) / 2.0
 
 
@@ -107,6 +107,7 @@ class PhaseDiagramLab:
         self._build_controls()
         self._build_plots()
         self._uploaded_name: str | None = None
+        self._syncing = False
         self._load(diagram)
         self._redraw()
         self.widget = self._layout()
@@ -189,14 +190,34 @@ class PhaseDiagramLab:
             "x", "y", source=self.map_source, color="color", alpha="alpha", size=6, marker="square"
         )
         fig.line("x", "y", source=self.outline_source, color="#444444", line_width=1.5)
+        # measured points: class colour inside a white and a black ring (visible on any colour)
+        fig.scatter(
+            "x",
+            "y",
+            source=self.measured_source,
+            size=13,
+            fill_alpha=0,
+            line_color="black",
+            line_width=1.5,
+        )
         fig.scatter(
             "x",
             "y",
             source=self.measured_source,
             fill_color="color",
-            size=9,
-            line_color="black",
-            line_width=1.2,
+            size=10,
+            line_color="white",
+            line_width=1.5,
+        )
+        self.corner_source = ColumnDataSource({"x": [], "y": [], "text": [], "align": []})
+        fig.text(
+            "x",
+            "y",
+            text="text",
+            source=self.corner_source,
+            text_align="align",
+            text_font_size="14px",
+            text_baseline="middle",
         )
         fig.scatter(
             "x",
@@ -323,6 +344,11 @@ class PhaseDiagramLab:
             zip(self.classes.tolist(), class_colors(len(self.classes)), strict=True)
         )
         self._setup_axes()
+        self._syncing = True  # show which built-in is loaded (none for the user's own file)
+        try:
+            self.diagram_choice.value = diagram.name if diagram.name in BUILTIN_DIAGRAMS else None
+        finally:
+            self._syncing = False
         self._reset()
 
     def _new_sampler(self, coordinates: np.ndarray) -> PhaseDiagramSampler:
@@ -450,6 +476,8 @@ class PhaseDiagramLab:
 
     # ------------------------------------------------------------ callbacks
     def _on_diagram(self, change) -> None:
+        if self._syncing or change["new"] is None:
+            return
         with self.banner.catching():
             name = check_choice(change["new"], "diagram", BUILTIN_DIAGRAMS)
             self._load(name)
@@ -493,13 +521,21 @@ class PhaseDiagramLab:
         if self.diagram.kind == "ternary":
             a, b, c = self.diagram.columns[:3]
             replace_data(self.outline_source, x=[0, 1, 0.5, 0], y=[0, 0, _SQRT3_2, 0])
+            replace_data(
+                self.corner_source,
+                x=[-0.02, 1.02, 0.53],
+                y=[-0.035, -0.035, _SQRT3_2],
+                text=[a, b, c],
+                align=["right", "left", "left"],
+            )
             fig.xaxis.axis_label = f"{a} (left) - {b} (right) - {c} (top)"
             fig.yaxis.axis_label = ""
-            fig.x_range.update(start=-0.05, end=1.05)
+            fig.x_range.update(start=-0.12, end=1.12)
             fig.y_range.update(start=-0.05, end=0.92)
             self.map_glyph.glyph.marker = "hex"
         else:
             replace_data(self.outline_source, x=[], y=[])
+            replace_data(self.corner_source, x=[], y=[], text=[], align=[])
             cols = self.diagram.columns
             fig.xaxis.axis_label = cols[0]
             fig.yaxis.axis_label = cols[1] if len(cols) > 1 else ""
@@ -528,7 +564,8 @@ class PhaseDiagramLab:
             u = self.sampler.uncertainty_
             colors = _UNCERTAINTY_COLORS[np.clip((u * 255).astype(int), 0, 255)].tolist()
             alpha = np.ones(len(u))
-            self.map_figure.title.text = f"Uncertainty ({self.sampler.score.replace('_', ' ')})"
+            score = self.sampler.score.replace("_", " ")
+            self.map_figure.title.text = f"Uncertainty ({score}; darker = less certain)"
         else:
             predicted = self.sampler.predict()
             colors = self._colors(predicted)
@@ -583,13 +620,15 @@ class PhaseDiagramLab:
             self.diagram.coordinates, self.diagram.columns, self.proposals, uncertainty
         )
         rows = [line.split(",") for line in text.strip().splitlines()]
-        head = "".join(f"<th style='padding:0 6px'>{_escape(h)}</th>" for h in rows[0])
+        rows[0] = ["u" if h == "uncertainty" else h for h in rows[0]]  # narrow card
+        head = "".join(f"<th style='padding:0 4px'>{_escape(h)}</th>" for h in rows[0])
         body = "".join(
-            "<tr>" + "".join(f"<td style='padding:0 6px'>{_escape(v)}</td>" for v in r) + "</tr>"
+            "<tr>" + "".join(f"<td style='padding:0 4px'>{_escape(v)}</td>" for v in r) + "</tr>"
             for r in rows[1:11]
         )
         self.proposal_table.value = (
-            f"<div style='font-size:13px'><b>Next proposals</b><table>{head}{body}</table></div>"
+            "<div style='font-size:13px;overflow-x:auto;max-width:300px'><b>Next proposals</b>"
+            f"<table>{head}{body}</table></div>"
         )
         self.download.value = download_link(
             "next_proposals.csv", text, mime="text/csv", label="Download the proposals (CSV)"
