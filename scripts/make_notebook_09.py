@@ -126,8 +126,9 @@ into your CSV and upload it again. The same in code:""",
         "code",
         """from mi_widgets.active import PhaseDiagramSampler
 
-sampler = PhaseDiagramSampler(diagram.coordinates, estimator="label_propagation",
-                              score="least_confident")
+sampler = PhaseDiagramSampler(
+    diagram.coordinates, estimator="label_propagation", score="least_confident"
+)
 measured = [0, 100, 2575, 5050, 5150]
 sampler.tell(measured, diagram.labels[measured])
 sampler.suggest(3, batch="neighbour_exclusion", k=2)""",
