@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import shutil
 import sys
 from pathlib import Path
 
@@ -103,10 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     if (root / "mi_widgets").is_dir():
         # kernels import the mi_widgets beside the notebooks, whatever is installed
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 0
+    return _replace_process(command, env)
+
+
+def _replace_process(command: list[str], env: dict[str, str]) -> int:
+    """Become the server process, so that signals (Ctrl-C, a test's terminate) reach it."""
+    executable = shutil.which(command[0])
+    if executable is None:
+        print(f"mi-lab: {command[0]} is not installed; run `pip install -e .`", file=sys.stderr)
+        return 2
+    os.execve(executable, command, env)
+    return 0  # pragma: no cover - execve does not return
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -193,6 +193,46 @@ def open_app(request, voila_server, browser_context) -> Iterator[Callable]:
         page.close()
 
 
+@pytest.fixture(scope="module")
+def open_shared_app(voila_server, browser_context) -> Iterator[Callable]:
+    """Like ``open_app`` but one page per notebook for a whole test module (faster).
+
+    Tests that share a page must not depend on each other's order; each should
+    check the state it needs.
+    """
+    pages: dict[str, object] = {}
+
+    def _open(notebook: str, *, wait_for: str | None = ".mi-lab-app, .widget-box"):
+        if notebook not in pages:
+            page = browser_context.new_page()
+            page.console_errors = []
+            page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+            page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+            page.goto(voila_server.url(notebook), wait_until="domcontentloaded", timeout=120_000)
+            wait_for_voila(page)
+            if wait_for:
+                page.locator(wait_for).first.wait_for(state="visible", timeout=60_000)
+            pages[notebook] = page
+        return pages[notebook]
+
+    yield _open
+    for page in pages.values():
+        page.close()
+
+
+@pytest.fixture
+def screenshot_on_failure(request):
+    """Call with a page; if the test fails, its screenshot goes to tests/artifacts/."""
+    pages = []
+    yield pages.append
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        for k, page in enumerate(pages):
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{k}.png"), full_page=True)
+
+
 def real_console_errors(page) -> list[str]:
     """Console errors that are not known harmless noise."""
     return [

@@ -181,7 +181,7 @@ def _parse(data: bytes, name: str, fmt: str) -> list[Atoms]:
             ) from None
     frames = frames if isinstance(frames, list) else [frames]
     if not frames:
-        raise MIInputError(f"{name} contains no structure.")
+        raise MIInputError(f"{name} contains no structure; check that it is a valid {fmt} file.")
     return frames
 
 

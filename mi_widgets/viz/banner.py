@@ -61,10 +61,12 @@ class ErrorBanner(widgets.HBox):
     def catching(self) -> Iterator[None]:
         """Run a block; on bad input show its message and skip the rest of the block.
 
-        ``MIInputError`` shows its own message. Any other exception is a bug: it is
-        logged with its traceback and a short message is shown, so the app stays usable.
-        On success the banner is cleared.
+        The banner is cleared when the block starts (a new action replaces an old
+        message), so blocks may nest. ``MIInputError`` shows its own message. Any other
+        exception is a bug: it is logged with its traceback and a short message is
+        shown, so the app stays usable.
         """
+        self.clear()
         try:
             yield
         except MIInputError as error:
@@ -75,5 +77,3 @@ class ErrorBanner(widgets.HBox):
                 f"Something went wrong ({type(error).__name__}: {error}). "
                 "The previous result is kept; please report this."
             )
-        else:
-            self.clear()

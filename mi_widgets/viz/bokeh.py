@@ -15,6 +15,14 @@ _BOKEHJS_LOADED = False
 
 FONT = "Helvetica, Arial, sans-serif"
 
+#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them).
+APP_CSS = """<style>
+.jupyter-widgets.widget-tab > .lm-TabBar .lm-TabBar-tab,
+.jupyter-widgets.widget-tab > .p-TabBar .p-TabBar-tab {
+  flex: 0 0 auto !important; max-width: none !important; min-width: 60px !important;
+}
+</style>"""
+
 
 def _in_kernel() -> bool:
     """True when running inside a Jupyter kernel (where BokehJS can be sent to a page)."""
@@ -27,7 +35,7 @@ def _in_kernel() -> bool:
 
 
 def setup_notebook() -> None:
-    """Load BokehJS into the page once per kernel, inline so it works offline.
+    """Load BokehJS into the page once per kernel, inline so it works offline; add the app styles.
 
     ``jupyter_bokeh.BokehModel`` needs BokehJS on the page before it renders
     (in JupyterLab and in Voila). Call this in the first code cell of a notebook;
@@ -42,6 +50,9 @@ def setup_notebook() -> None:
         return
     from bokeh.io import output_notebook
     from bokeh.resources import Resources
+    from IPython.display import HTML, display
+
+    display(HTML(APP_CSS))
 
     # Only the core bundle (~2.7 MB): mi-lab keeps controls in ipywidgets, not bokeh widgets.
     output_notebook(Resources(mode="inline", components=["bokeh"]), hide_banner=True)
@@ -79,7 +90,7 @@ def new_figure(
     >>> fig.title.text
     'g(r)'
     """
-    fig = figure(title=title, width=width, height=height, tools=tools, **kwargs)
+    fig = figure(title=title or "", width=width, height=height, tools=tools, **kwargs)
     fig.toolbar.logo = None
     fig.title.text_font = FONT
     fig.title.text_font_size = "15px"
@@ -104,6 +115,27 @@ def style_legend(fig: figure, location: str = "top_right") -> None:
         legend.click_policy = "hide"
 
 
+class _BokehPane(BokehModel):
+    """A BokehModel whose changes made before the browser shows it are not lost.
+
+    ``BokehModel`` sends every change as a patch to the browser's views; a patch sent
+    before any view exists is dropped, so a plot filled after it was wrapped shows up
+    empty. Until the front end reports a view (ipywidgets' ``_view_count``), this
+    pane re-serialises the document instead; afterwards it sends patches as usual.
+    """
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        super().__init__(model, **kwargs)
+        self._view_count = 0  # ask the front end to report its views
+
+    def _document_patched(self, event: Any) -> None:
+        if not self._view_count:
+            if event.setter is not self:
+                self.render_bundle = self._model_to_traits(self._model)
+            return
+        super()._document_patched(event)
+
+
 def bokeh_pane(fig: Any) -> BokehModel:
     """Wrap a bokeh figure or layout in an ipywidget so Python callbacks can redraw it.
 
@@ -126,7 +158,7 @@ def bokeh_pane(fig: Any) -> BokehModel:
     'BokehModel'
     """
     setup_notebook()
-    return BokehModel(fig)
+    return _BokehPane(fig)
 
 
 def replace_data(source: ColumnDataSource, **columns: Sequence[Any]) -> None:

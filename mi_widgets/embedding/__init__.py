@@ -1,0 +1,37 @@
+"""Low-dimensional maps of per-atom descriptors: LPP and two-step LPP (TS-LPP).
+
+The widget (:class:`mi_widgets.embedding.widgets.StructureMapExplorer`) lives in
+``widgets.py`` and is not imported here, so this package stays free of UI code.
+"""
+
+from mi_widgets.embedding.lpp import (
+    LPP,
+    TSLPP,
+    TSLPPSearchResult,
+    heat_kernel_graph,
+    make_tslpp_classifier,
+    select_tslpp_params,
+)
+from mi_widgets.embedding.structure_map import (
+    FrameClassification,
+    LAAFSettings,
+    StructureMap,
+    check_frames,
+    classify_frames,
+    fit_structure_map,
+)
+
+__all__ = [
+    "LPP",
+    "TSLPP",
+    "FrameClassification",
+    "LAAFSettings",
+    "StructureMap",
+    "TSLPPSearchResult",
+    "check_frames",
+    "classify_frames",
+    "fit_structure_map",
+    "heat_kernel_graph",
+    "make_tslpp_classifier",
+    "select_tslpp_params",
+]

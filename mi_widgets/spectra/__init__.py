@@ -1,0 +1,49 @@
+"""Spectra: peak shapes, intensity-weighted EM peak fitting, batch fitting, generators, loaders.
+
+No UI imports here; the widgets live in :mod:`mi_widgets.spectra.widgets`.
+"""
+
+from mi_widgets.spectra.fitting import (
+    BackgroundFit,
+    BatchFitResult,
+    EMHistory,
+    PeakFitResult,
+    PeakTable,
+    fit_many,
+    fit_peaks,
+    least_squares_from,
+    random_start,
+)
+from mi_widgets.spectra.generate import (
+    SpectralImage,
+    SpectrumTruth,
+    make_spectral_image,
+    make_spectrum,
+)
+from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
+from mi_widgets.spectra.mapping import cluster_phases, phase_features
+from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
+
+__all__ = [
+    "BackgroundFit",
+    "BatchFitResult",
+    "EMHistory",
+    "PeakFitResult",
+    "PeakTable",
+    "SpectralImage",
+    "SpectrumTruth",
+    "cluster_phases",
+    "fit_many",
+    "fit_peaks",
+    "gaussian",
+    "least_squares_from",
+    "load_example_spectrum",
+    "load_spectra",
+    "load_spectrum",
+    "lorentzian",
+    "make_spectral_image",
+    "make_spectrum",
+    "phase_features",
+    "pseudo_voigt",
+    "random_start",
+]

@@ -1,0 +1,214 @@
+"""Read spectra from text / CSV / .npz files or uploaded bytes, with validation."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+
+from mi_widgets._errors import MIInputError, check_finite_array
+
+__all__ = ["load_example_spectrum", "load_spectra", "load_spectrum"]
+
+_COMMENT = ("#", "%", "//")
+_DELIMITERS = (",", ";", "\t")
+
+
+def _read_text(source: str | Path | bytes, name: str) -> str:
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("latin-1")
+        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
+            raise MIInputError(
+                f"{name} is not a text file; save it as CSV or plain text."
+            ) from None
+
+
+def _split(line: str) -> list[str]:
+    for delimiter in _DELIMITERS:
+        if delimiter in line:
+            return [cell.strip() for cell in line.split(delimiter) if cell.strip() != ""]
+    return line.split()
+
+
+def _parse_table(text: str, name: str) -> np.ndarray:
+    """Numbers of a delimited table; leading non-numeric lines are a header."""
+    rows: list[list[float]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(_COMMENT):
+            continue
+        cells = _split(stripped)
+        try:
+            values = [float(cell) for cell in cells]
+        except ValueError:
+            if not rows:
+                continue  # a header line
+            bad = next(c for c in cells if not _is_number(c))
+            raise MIInputError(
+                f"{name} line {number} has text ({bad!r}) in a data column; "
+                "keep only numbers below the header."
+            ) from None
+        if rows and len(values) != len(rows[0]):
+            raise MIInputError(
+                f"{name} line {number} has {len(values)} columns where earlier lines have "
+                f"{len(rows[0])}; "
+                "give every row the same columns."
+            )
+        rows.append(values)
+    if not rows:
+        raise MIInputError(
+            f"{name} contains no rows of numbers; give two columns: x and intensity."
+        )
+    return np.array(rows)
+
+
+def _is_number(cell: str) -> bool:
+    return (
+        re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(inf|nan)", cell.lower())
+        is not None
+    )
+
+
+def _orient(x: np.ndarray, y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Reverse a decreasing axis (e.g. binding energy); reject repeats and disorder."""
+    x = check_finite_array(x, f"{name} x column", ndim=1, min_size=3)
+    if x[-1] < x[0]:
+        x, y = x[::-1], y[..., ::-1]
+    steps = np.diff(x)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0]) + 1
+        what = "repeats" if steps[i - 1] == 0 else "goes back"
+        raise MIInputError(
+            f"{name}: x {what} at row {i} ({x[i]:g}); sort the rows by x and remove duplicates."
+        )
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def load_spectrum(
+    source: str | Path | bytes, *, name: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read one spectrum: two columns, x then intensity.
+
+    Commas, semicolons, tabs or spaces separate the columns; header lines
+    and lines starting with ``#`` or ``%`` are skipped. A decreasing x axis
+    (binding energy) is reversed together with the intensities. Extra
+    columns beyond the second are ignored.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or bytes
+        A file path, or the file's bytes (e.g. from an upload).
+    name : str, optional
+        Name used in error messages (default: the file name or "the file").
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Strictly increasing axis and intensities.
+
+    Raises
+    ------
+    MIInputError
+        For text in a data column, ragged rows, fewer than two columns,
+        NaN / inf, or a repeated or unsorted x.
+
+    Examples
+    --------
+    >>> x, y = load_spectrum(b"energy,counts\\n1,10\\n2,12\\n3,9\\n")
+    >>> x.tolist(), y.tolist()
+    ([1.0, 2.0, 3.0], [10.0, 12.0, 9.0])
+    """
+    label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
+    table = _parse_table(_read_text(source, label), label)
+    if table.shape[1] < 2:
+        raise MIInputError(f"{label} has one column; give two columns: x and intensity.")
+    y = check_finite_array(table[:, 1], f"{label} intensity column", ndim=1)
+    return _orient(table[:, 0], y, label)
+
+
+def load_spectra(
+    source: str | Path | bytes, *, name: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a stack of spectra on a common axis.
+
+    Either an ``.npz`` archive (no pickles) with arrays ``x`` (C,) and
+    ``spectra`` (n, C) or (ny, nx, C), or a text table whose first column is
+    x and every further column one spectrum.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or bytes
+        A file path or the file's bytes.
+    name : str, optional
+        Name used in error messages.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (C,)
+    spectra : numpy.ndarray, shape (n, C) or (ny, nx, C)
+
+    Examples
+    --------
+    >>> x, s = load_spectra(b"x,a,b\\n1,1,2\\n2,3,4\\n3,5,6\\n")
+    >>> s.shape
+    (2, 3)
+    """
+    label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if raw[:4] == b"PK\x03\x04":
+        return _load_npz(raw, label)
+    table = _parse_table(_read_text(raw, label), label)
+    if table.shape[1] < 2:
+        raise MIInputError(f"{label} has one column; give x and then one column per spectrum.")
+    spectra = check_finite_array(table[:, 1:].T, f"{label} spectra", ndim=2)
+    return _orient(table[:, 0], spectra, label)
+
+
+def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        archive = np.load(io.BytesIO(raw), allow_pickle=False)
+        x, spectra = archive["x"], archive["spectra"]
+    except KeyError:
+        raise MIInputError(f"{label} must hold arrays named 'x' and 'spectra'.") from None
+    except ValueError:
+        raise MIInputError(f"{label} is not a readable .npz archive without pickles.") from None
+    spectra = check_finite_array(spectra, f"{label} spectra", ndim=(2, 3))
+    if spectra.shape[-1] != np.size(x):
+        raise MIInputError(
+            f"{label}: spectra have {spectra.shape[-1]} channels but x has {np.size(x)}; "
+            "they must match."
+        )
+    return _orient(np.asarray(x, dtype=float), spectra, label)
+
+
+def load_example_spectrum() -> tuple[np.ndarray, np.ndarray]:
+    """The C 1s XPS example spectrum shipped in ``data/xps_c1s.csv``.
+
+    Made by ``scripts/make_spectra_data.py`` (three carbon chemical states,
+    pseudo-Voigt lines on a Shirley background, Poisson noise, fixed seed).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Binding energy (eV) and counts.
+
+    Examples
+    --------
+    >>> x, y = load_example_spectrum()
+    >>> x.size
+    400
+    """
+    from mi_widgets._reference import REPO_ROOT
+
+    path = REPO_ROOT / "data" / "xps_c1s.csv"
+    if not path.exists():
+        raise MIInputError(
+            f"{path} is missing; run python scripts/make_spectra_data.py to make it."
+        )
+    return load_spectrum(path)

@@ -1,0 +1,90 @@
+"""The mi-lab command line and the gallery's table of labs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mi_widgets import cli
+from mi_widgets.gallery import LABS, gallery_html
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_voila_command_culls_kernels_and_raises_the_upload_cap():
+    command = cli.voila_command(Path("nb"), host="0.0.0.0", port=9999)
+    joined = " ".join(command)
+    assert command[:2] == ["voila", "nb"]
+    assert "--port=9999" in command and "--Voila.ip=0.0.0.0" in command
+    assert "cull_idle_timeout" in joined and "cull_interval" in joined
+    assert f"'websocket_max_message_size': {cli.WEBSOCKET_MAX_MESSAGE_BYTES}" in joined
+    assert "--no-browser" in command
+
+
+def test_lab_command_uses_the_same_folder():
+    assert cli.lab_command(Path("nb"))[:3] == ["jupyter", "lab", "--notebook-dir=nb"]
+
+
+def test_main_runs_voila_and_prints_the_gallery_url(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(
+        cli, "_replace_process", lambda command, env: calls.append((command, env)) or 0
+    )
+    assert cli.main(["--port", "9123", "--no-browser"]) == 0
+    command, env = calls[0]
+    assert command[0] == "voila" and "--port=9123" in command
+    assert str(ROOT) in env["PYTHONPATH"]
+    assert "http://127.0.0.1:9123/voila/render/00_welcome.ipynb" in capsys.readouterr().out
+    assert cli.main(["--lab", "--no-browser"]) == 0
+    assert calls[1][0][:2] == ["jupyter", "lab"]
+
+
+def test_missing_notebooks_folder_is_reported(tmp_path, capsys):
+    assert cli.main(["--notebooks", str(tmp_path / "nope")]) == 2
+    assert "no notebooks folder" in capsys.readouterr().err
+
+
+def test_gallery_lists_every_lab_and_links_only_existing_ones(tmp_path):
+    (tmp_path / LABS[1].notebook).write_text("{}")
+    page = gallery_html(tmp_path)
+    assert page.count('class="mi-lab-card"') == len(LABS) == 11
+    assert page.count('class="mi-lab-link"') == 1
+    assert f'href="{LABS[1].notebook}"' in page
+    assert page.count("Coming soon") == 10
+
+
+def test_gallery_numbers_match_the_notebook_names():
+    numbers = [lab.notebook[:2] for lab in LABS]
+    assert numbers == [f"{k:02d}" for k in range(1, 12)]
+    for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        if path.name != "00_welcome.ipynb":
+            assert path.name in {lab.notebook for lab in LABS}, f"{path.name} is not in the gallery"
+
+
+def test_binder_config_matches_the_command_line():
+    namespace = {"get_config": lambda: _Config()}
+    exec((ROOT / "binder" / "jupyter_server_config.py").read_text(), namespace)
+    c = namespace["c"]
+    assert c.settings["ServerApp.tornado_settings"] == {
+        "websocket_max_message_size": cli.WEBSOCKET_MAX_MESSAGE_BYTES
+    }
+    assert c.settings["MappingKernelManager.cull_idle_timeout"] == cli.CULL_IDLE_TIMEOUT_S
+
+
+def test_environment_files_pin_the_working_nglview():
+    for name in ("environment.yml", "binder/environment.yml"):
+        assert "nglview==4.0\n" in (ROOT / name).read_text()
+    assert '"nglview==4.0"' in (ROOT / "pyproject.toml").read_text()
+
+
+class _Config:
+    """A stand-in for traitlets' config object that records dotted assignments."""
+
+    def __init__(self, prefix: str = "", settings: dict | None = None):
+        object.__setattr__(self, "prefix", prefix)
+        object.__setattr__(self, "settings", {} if settings is None else settings)
+
+    def __getattr__(self, name):
+        return _Config(f"{self.prefix}{name}.", self.settings)
+
+    def __setattr__(self, name, value):
+        self.settings[f"{self.prefix}{name}"] = value

@@ -1,0 +1,159 @@
+"""The importance explorer, the reject-option and model-choice widgets, driven from Python."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+from sklearn.inspection import permutation_importance
+from sklearn.model_selection import train_test_split
+
+from mi_widgets._errors import MIInputError
+from mi_widgets.learn import load_alloy_features, make_classifier, make_regressor
+from mi_widgets.learn.importance import PermutationImportanceExplorer
+from mi_widgets.learn.widgets import ModelChoiceLab, RejectOptionExplorer
+
+
+@pytest.fixture(scope="module")
+def alloy_split():
+    data = load_alloy_features(n_samples=300, random_state=1)
+    return train_test_split(data.X, data.y, test_size=0.3, random_state=0), data.names
+
+
+@pytest.fixture(scope="module")
+def explorer(alloy_split):
+    (X_train, X_test, y_train, y_test), names = alloy_split
+    model = make_regressor("random_forest", n_estimators=30).fit(X_train, y_train)
+    return PermutationImportanceExplorer(
+        model, X_test, y_test, names, n_repeats=3, random_state=5, chunk_size=7
+    )
+
+
+def _upload(explorer, name: str, content: bytes) -> None:
+    explorer.upload.value = (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime.now(datetime.timezone.utc),
+        },
+    )
+
+
+def test_result_is_sklearns_permutation_importance(explorer):
+    ref = permutation_importance(
+        explorer.model,
+        explorer.X,
+        explorer.y,
+        scoring="neg_mean_absolute_error",
+        n_repeats=3,
+        random_state=5,
+    )
+    assert np.array_equal(explorer.result.importances, ref.importances)
+    assert explorer.progress.value == explorer.progress.max == len(explorer.feature_names)
+
+
+def test_bars_are_sorted_and_the_top_feature_is_selected(explorer):
+    means = list(explorer._bar_source.data["mean"])
+    assert means == sorted(means)
+    top = explorer.feature_names[int(np.argmax(explorer.result.importances_mean))]
+    explorer.select(top)
+    assert explorer._bar_source.data["feature"][-1] == top
+    assert explorer.mae_after > explorer.mae_before
+
+
+def test_select_and_click_change_the_scatter(explorer):
+    least = explorer._bar_source.data["feature"][0]
+    top = explorer._bar_source.data["feature"][-1]
+    explorer.select(top)
+    after_top = np.array(explorer._scatter_source.data["after"])
+    explorer._bar_source.selected.indices = [0]  # what a click on the lowest bar sends
+    assert explorer.selected == least
+    assert not np.array_equal(after_top, explorer._scatter_source.data["after"])
+    assert np.array_equal(explorer._scatter_source.data["true"], explorer.y)
+    assert explorer.mae_after - explorer.mae_before < 0.5 * explorer.result.importances_mean.max()
+    explorer._bar_source.selected.indices = [10**6]  # a forged index is ignored
+    assert explorer.selected == least
+    with pytest.raises(MIInputError, match="Unknown feature"):
+        explorer.select("colour")
+
+
+def test_correlation_heat_map_is_pearson(explorer):
+    r = np.array(explorer._corr_source.data["r"])
+    n = len(explorer.feature_names)
+    assert r.shape == (n * n,)
+    a, b = explorer._corr_source.data["a"][1], explorer._corr_source.data["b"][1]
+    i, j = explorer.feature_names.index(a), explorer.feature_names.index(b)
+    X = explorer.X
+    if X[:, i].std() > 0 and X[:, j].std() > 0:
+        assert r[1] == pytest.approx(np.corrcoef(X[:, i], X[:, j])[0, 1])
+
+
+GOOD = b"composition,T_K,y\n" + b"".join(
+    f"Cu{x:.2f}Ni{1 - x:.2f},{300 + 10 * k},{x * (1 - x) + 0.001 * k}\n".encode()
+    for k, x in enumerate(np.linspace(0.05, 0.95, 12))
+)
+
+
+def test_upload_fits_a_model_and_keeps_it_on_bad_uploads():
+    explorer = PermutationImportanceExplorer(n_repeats=2)
+    _upload(explorer, "good.csv", GOOD)
+    assert explorer.banner.message == ""
+    assert explorer.target_dropdown.value == "y" and "T_K" in explorer.feature_names
+    result, selected = explorer.result, explorer.selected
+    for name, content, phrase in [
+        ("text.csv", b"a,y\n1,2\n2,x\n3,1\n4,2\n5,3\n6,1\n", "non-numeric"),
+        ("gap.csv", b"a,y\n1,2\n2,3\n3,\n4,2\n5,3\n", "missing value"),
+        ("one.csv", b"a,y\n1,2\n", "at least 5 rows"),
+        ("flat.csv", b"a,y\n1,2\n2,2\n3,2\n4,2\n5,2\n", "constant"),
+        ("alien.csv", b"composition,y\nXx,1\nCu,2\nNi,3\nAu,4\nPt,5\n", "'Xx'"),
+        ("sum.csv", b"composition,y\nCu0.5Ni0.4,1\nCu,2\nNi,3\nAu,4\nPt,5\n", "sum to 0.9"),
+        ("words.csv", b"name,label\nfoo,bar\nbaz,qux\n", "no numeric column"),
+    ]:
+        _upload(explorer, name, content)
+        assert phrase in explorer.banner.message, (name, explorer.banner.message)
+        assert explorer.result is result and explorer.selected == selected
+    assert explorer.target_dropdown.options == ("T_K", "y")
+    explorer.target_dropdown.value = "T_K"  # choose another target: refit and recompute
+    assert explorer.banner.message == "" and "y" in explorer.feature_names
+
+
+def test_explorer_rejects_bad_arguments(alloy_split):
+    (X_train, _, y_train, _), names = alloy_split
+    model = make_regressor("ridge").fit(X_train, y_train)
+    with pytest.raises(MIInputError, match="distinct names"):
+        PermutationImportanceExplorer(model, X_train, y_train, names[:-1])
+    with pytest.raises(MIInputError, match="NaN"):
+        PermutationImportanceExplorer(model, np.full((5, 2), np.nan), np.ones(5))
+    with pytest.raises(MIInputError, match="cannot predict"):
+        PermutationImportanceExplorer(model, X_train[:, :5], y_train)
+    with pytest.raises(MIInputError, match="n_repeats"):
+        PermutationImportanceExplorer(n_repeats=0)
+
+
+def test_reject_option_widget(alloy_split):
+    data = load_alloy_features(n_samples=300, random_state=1)
+    X_train, X_test, s_train, s_test = train_test_split(data.X, data.stable, random_state=0)
+    proba = make_classifier("logistic").fit(X_train, s_train).predict_proba(X_test)
+    lab = RejectOptionExplorer(proba, s_test)
+    assert lab.result.coverage == 1.0
+    lab.slider.value = 0.9
+    assert lab.result.theta == 0.9 and lab.result.coverage < 1.0
+    assert lab._span.location == 0.9 and "classified" in lab.summary.value
+    assert lab.cross_entropy > 0
+
+
+def test_model_choice_lab_runs_every_study():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = X[:, 0] - 0.5 * X[:, 1] ** 2
+    lab = ModelChoiceLab(X, y, n_samples=80)
+    lab.run_all()
+    assert set(lab.results) == {"learning_curves", "search", "depth", "choice"}
+    assert lab.progress.value == 4
+    assert len(lab._choice_source.data["mae"]) == 6
+    assert lab.results["choice"].chosen != "dummy"
+    lab.n_samples.value = 5  # below the slider minimum: the slider clamps it
+    assert lab.n_samples.value == 20

@@ -1,0 +1,166 @@
+"""Spectra widgets driven from Python: picking, fitting, EM replay, map clicks, bad input."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mi_widgets._errors import MIInputError
+from mi_widgets.spectra import make_spectral_image, make_spectrum
+from mi_widgets.spectra.widgets import EMPlayer, PeakPicker, SpectralMapExplorer
+from mi_widgets.viz import UPLOAD_LIMIT_BYTES
+
+
+def _upload(widget, name: str, content: bytes, size: int | None = None) -> None:
+    entry = {
+        "name": name,
+        "type": "text/csv",
+        "size": size or len(content),
+        "content": memoryview(content),
+        "last_modified": datetime.datetime(2026, 1, 1),
+    }
+    widget.upload.value = (entry,)
+
+
+@pytest.fixture
+def spectrum():
+    return make_spectrum(3, random_state=7)
+
+
+def test_picker_clicks_add_and_remove_markers_and_fit(spectrum):
+    x, y, truth = spectrum
+    picker = PeakPicker(x, y)
+    for c in truth.center + 1.0:
+        picker._on_tap(SimpleNamespace(x=c))
+    assert picker.picked == pytest.approx(np.sort(truth.center + 1.0))
+    assert list(picker.marker_source.data["x"]) == picker.picked
+    picker._on_tap(SimpleNamespace(x=truth.center[0] + 1.2))  # near a marker: removes it
+    assert len(picker.picked) == 2
+    picker.add_peak(truth.center[0])
+    result = picker.fit()
+    np.testing.assert_allclose(result.peaks.center, truth.center, atol=0.1 * truth.fwhm.min())
+    assert len(picker.fit_source.data["y"]) == x.size
+    assert len(picker.component_source.data["ys"]) == 3
+    assert "mi-peak-table" in picker.table.value
+
+
+def test_picker_without_markers_uses_automatic_starts(spectrum):
+    x, y, truth = spectrum
+    picker = PeakPicker(x, y, n_peaks=3)
+    picker.fit()
+    np.testing.assert_allclose(
+        picker.result.peaks.center, truth.center, atol=0.1 * truth.fwhm.min()
+    )
+
+
+def test_picker_bad_clicks_and_fits_show_a_message_and_keep_the_previous_fit(spectrum):
+    x, y, _ = spectrum
+    picker = PeakPicker(x, y, n_peaks=2)
+    first = picker.fit()
+    picker._on_tap(SimpleNamespace(x=float("nan")))
+    assert "must be finite" in picker.banner.message
+    picker._on_tap(SimpleNamespace(x=1e6))
+    assert "outside the spectrum" in picker.banner.message
+    picker.n_peaks_box.value = 3
+    picker.background_menu.value = "shirley"
+    small = PeakPicker(x[:12], y[:12], n_peaks=3)
+    small.fit()
+    assert "need more than" in small.banner.message and small.result is None
+    assert picker.result is first
+
+
+def test_picker_upload_good_and_bad_files(spectrum):
+    x, y, _ = spectrum
+    picker = PeakPicker(x, y, n_peaks=2)
+    picker.fit()
+    before = picker.result
+    _upload(picker, "bad.csv", b"x,y\n1,2\n2,abc\n3,4\n")
+    assert "line 3 has text ('abc')" in picker.banner.message
+    assert picker.result is before and picker.x is x
+    _upload(picker, "huge.csv", b"1,2\n", size=UPLOAD_LIMIT_BYTES + 1)
+    assert "the limit is" in picker.banner.message
+    assert picker.result is before
+    text = "e,c\n" + "".join(
+        f"{v},{int(10 + 100 * np.exp(-((v - 5) ** 2)))}\n" for v in np.linspace(0, 10, 50)
+    )
+    _upload(picker, "good.csv", text.encode())
+    assert picker.banner.message == "" and picker.x.size == 50 and picker.result is None
+
+
+def test_em_player_replays_history_and_runs_least_squares_from_the_same_start(spectrum):
+    x, y, _ = spectrum
+    player = EMPlayer(x, y, 3, random_state=0)
+    history = player.history
+    assert player.slider.max == history.n_frames - 1
+    player.step()
+    player.step()
+    assert player.frame == 2
+    np.testing.assert_allclose(player.model_source.data["y"][:5], _model_at(player, 2)[:5])
+    player.step(-1)
+    assert player.frame == 1
+    player.show_frame(10**6)
+    assert player.frame == history.n_frames - 1
+    assert (
+        player.lsq_params is not None and "least squares from the same start" in player.info.value
+    )
+    assert np.all(np.diff(history.loglik[1:]) >= -1e-6 * abs(history.loglik[-1]))
+    player.restart()
+    assert player.frame == 0 and player.history is not history
+
+
+def _model_at(player, t):
+    from mi_widgets.spectra import model as pm
+
+    return pm.model(player.x, player.history.params[t], 3, "linear")
+
+
+def test_em_player_slider_values_from_a_client_are_clamped(spectrum):
+    x, y, _ = spectrum
+    player = EMPlayer(x, y, 3, random_state=0)
+    player._on_slider({"new": 10**9})
+    assert player.banner.message == ""
+    assert player.figure.title.text.startswith(f"EM iteration {player.slider.max}")
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    image = make_spectral_image(10, 12, random_state=1)
+    return image, SpectralMapExplorer(image.x, image.spectra, 2)
+
+
+def test_map_click_selects_a_pixel_and_shows_its_fit(explorer):
+    image, app = explorer
+    app._on_tap(SimpleNamespace(x=4.5, y=2.2))
+    assert app.selected == (2, 4)
+    np.testing.assert_array_equal(app.data_source.data["y"], image.spectra[2, 4])
+    assert len(app.fit_source.data["y"]) == image.x.size
+    assert "Pixel (2, 4)" in app.pixel_label.value
+    np.testing.assert_allclose(app.result.center[2 * 12 + 4], image.center[2, 4], atol=0.2)
+
+
+def test_map_parameters_and_phases(explorer):
+    image, app = explorer
+    app.show_parameter("center:0")
+    np.testing.assert_allclose(
+        app.image_source.data["image"][0], app.result.center[:, 0].reshape(10, 12)
+    )
+    phases = app.cluster(3)
+    assert np.mean(phases == image.phase) > 0.9
+    assert app.parameter_menu.value == "phase"
+
+
+def test_map_bad_clicks_names_and_uploads_keep_the_result(explorer):
+    image, app = explorer
+    result = app.result
+    app._on_tap(SimpleNamespace(x=50.0, y=1.0))
+    assert "outside the 10 x 12 map" in app.banner.message
+    app.show_parameter("center:7")
+    assert "Unknown map" in app.banner.message
+    with pytest.raises(MIInputError):
+        app.parameter_map("nonsense")
+    _upload(app, "bad.csv", b"x,a\n1,2\n1,3\n2,4\n")
+    assert "x repeats at row 1" in app.banner.message
+    assert app.result is result and app.spectra.shape == image.spectra.shape

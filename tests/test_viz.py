@@ -1,0 +1,135 @@
+"""The shared widget helpers, driven from Python."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pytest
+from ase.build import bulk
+from bokeh.models import ColumnDataSource
+
+from mi_widgets import MIInputError
+from mi_widgets._limits import UPLOAD_LIMIT_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+from mi_widgets.viz import (
+    OKABE_ITO,
+    ErrorBanner,
+    bokeh_pane,
+    class_color,
+    class_colors,
+    download_link,
+    lab_layout,
+    new_figure,
+    read_upload,
+    replace_data,
+    structure_view,
+    update_structure,
+    upload_button,
+)
+
+
+def test_palette_is_okabe_ito_first_and_stable():
+    assert class_colors(8) == list(OKABE_ITO)
+    assert len(set(class_colors(17))) == 17
+    assert class_color(3) == class_colors(5)[3]
+    assert class_color(17) == class_color(0)
+
+
+def test_replace_data_swaps_the_whole_dict():
+    source = ColumnDataSource({"x": [0], "y": [0]})
+    old = source.data
+    replace_data(source, x=[1, 2], y=[3, 4])
+    assert source.data is not old
+    assert list(source.data["y"]) == [3, 4]
+    with pytest.raises(ValueError, match="one length"):
+        replace_data(source, x=[1], y=[1, 2])
+
+
+def test_bokeh_pane_keeps_changes_made_before_a_view_exists():
+    fig = new_figure("t")
+    source = ColumnDataSource({"x": [], "y": []})
+    fig.line("x", "y", source=source)
+    pane = bokeh_pane(fig)
+    replace_data(source, x=[1.5, 2.5], y=[3.25, 4.75])
+    assert "4.75" in str(pane.render_bundle)  # the browser's first render sees the new data
+
+
+def test_error_banner_shows_hides_and_keeps_going():
+    banner = ErrorBanner()
+    assert banner.layout.display == "none"
+    with banner.catching():
+        raise MIInputError("bad <input>")
+        pytest.fail("the rest of the block must be skipped")
+    assert banner.message == "bad <input>"
+    assert "&lt;input&gt;" in banner._text.value
+    with banner.catching():
+        pass
+    assert banner.message == ""
+    assert banner.layout.display == "none"
+
+
+def test_error_banner_turns_a_bug_into_a_message(caplog):
+    banner = ErrorBanner()
+    with banner.catching():
+        {}["missing"]
+    assert banner.message.startswith("Something went wrong (KeyError")
+    assert "unexpected error" in caplog.text
+
+
+def _upload_with(name: str, content: bytes, size: int | None = None) -> widgets.FileUpload:
+    upload = upload_button()
+    entry = {
+        "name": name,
+        "type": "",
+        "size": size if size is not None else len(content),
+        "content": memoryview(content),
+        "last_modified": 0,
+    }
+    upload.set_state({"value": [entry]})
+    return upload
+
+
+def test_read_upload_returns_name_and_bytes():
+    uploaded = read_upload(_upload_with("a.csv", b"1,2\n"))
+    assert (uploaded.name, uploaded.content) == ("a.csv", b"1,2\n")
+    assert read_upload(upload_button()) is None
+
+
+def test_read_upload_refuses_empty_and_oversized_files():
+    with pytest.raises(MIInputError, match=r"a\.csv is empty"):
+        read_upload(_upload_with("a.csv", b""))
+    with pytest.raises(MIInputError, match=r"big.csv is 21.0 MB; the limit is 20.0 MB"):
+        read_upload(_upload_with("big.csv", b"x", size=21 * 2**20))
+    assert "20 MB" in upload_button().description
+
+
+def test_websocket_cap_lets_an_oversized_upload_arrive_to_be_refused():
+    assert WEBSOCKET_MAX_MESSAGE_BYTES >= 4 * UPLOAD_LIMIT_BYTES
+
+
+def test_structure_view_colours_classes_and_swaps_atoms():
+    view = structure_view(bulk("Cu", cubic=True), labels=[0, 0, 1, 1])
+    assert view._mi_state["labels"].tolist() == [0, 0, 1, 1]
+    update_structure(view, labels=[1, 1, 1, 0], highlight=[3])
+    assert view._mi_state["highlight"] == [3]
+    update_structure(view, atoms=bulk("Si", cubic=True), values=range(8))
+    assert len(view._mi_state["atoms"]) == 8
+    assert len(view._ngl_component_ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"labels": [0, 1]}, "one value per atom"),
+        ({"labels": [0, -1, 0, 0]}, "non-negative"),
+        ({"values": [0, 1, float("nan"), 2]}, "NaN"),
+    ],
+)
+def test_structure_view_refuses_mismatched_colours(kwargs, message):
+    with pytest.raises(MIInputError, match=message):
+        structure_view(bulk("Cu", cubic=True), **kwargs)
+
+
+def test_layout_helpers():
+    app = lab_layout("Title", [widgets.Button()], widgets.Label(), banner=ErrorBanner())
+    assert "mi-lab-app" in app._dom_classes
+    link = download_link("a b.cif", "data_x\n", mime="chemical/x-cif")
+    assert 'download="a b.cif"' in link and "base64,ZGF0YV94Cg==" in link
