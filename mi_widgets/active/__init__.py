@@ -1,0 +1,41 @@
+"""Active learning over a fixed candidate set: phase-diagram uncertainty sampling (PDC)."""
+
+from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
+from mi_widgets.active.sampling import (
+    PhaseDiagramSampler,
+    SamplingComparison,
+    SamplingRun,
+    SamplingStep,
+    compare_with_random,
+    initial_design,
+    macro_f1,
+    run_sampling,
+    samples_to_reach,
+    sampling_step,
+)
+from mi_widgets.active.thermo import (
+    CompoundPhase,
+    PhaseDiagram,
+    SolutionPhase,
+    builtin_diagram,
+)
+
+__all__ = [
+    "CompoundPhase",
+    "PhaseDiagram",
+    "PhaseDiagramSampler",
+    "SamplingComparison",
+    "SamplingRun",
+    "SamplingStep",
+    "SolutionPhase",
+    "builtin_diagram",
+    "compare_with_random",
+    "initial_design",
+    "load_phase_diagram",
+    "macro_f1",
+    "proposals_csv",
+    "read_phase_csv",
+    "run_sampling",
+    "samples_to_reach",
+    "sampling_step",
+]
