@@ -61,7 +61,7 @@ def click_to_redraw(context, url: str, repeats: int) -> list[float]:
     page.goto(url, wait_until="domcontentloaded", timeout=180_000)
     wait_for_voila(page, timeout_ms=180_000)
     page.locator(".mi-structure-info").first.wait_for(state="visible", timeout=120_000)
-    crystals = [("Cu (fcc)", "Cu108"), ("Si (diamond)", "Si216"), ("NaCl (rocksalt)", "Cl108Na108")]
+    crystals = [("Cu (fcc)", "Cu108"), ("Si (diamond)", "Si216"), ("NaCl (rocksalt)", "Na108Cl108")]
     times = []
     for k in range(repeats * len(crystals)):
         name, formula = crystals[k % len(crystals)]

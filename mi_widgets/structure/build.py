@@ -87,7 +87,7 @@ def describe_structure(atoms: Atoms) -> StructureSummary:
     volume = float(atoms.get_volume())
     density = float(atoms.get_masses().sum() / volume * _AMU_PER_A3_TO_G_PER_CM3)
     return StructureSummary(
-        formula=atoms.get_chemical_formula(mode="hill", empirical=False),
+        formula=atoms.get_chemical_formula(mode="metal"),
         n_atoms=len(atoms),
         cell_lengths=tuple(float(v) for v in cellpar[:3]),
         cell_angles=tuple(float(v) for v in cellpar[3:]),

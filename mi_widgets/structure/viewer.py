@@ -298,7 +298,7 @@ class StructureExplorer:
     def _redraw_rdf(self) -> None:
         result = self.rdf_result
         replace_data(self._source, r=result.r.tolist(), g=result.g.tolist())
-        formula = self.unit_cell.get_chemical_formula(empirical=True)
+        formula = self.unit_cell.get_chemical_formula(mode="metal", empirical=True)
         self._rdf_figure.title.text = f"Radial distribution function of {formula}"
 
     def _redraw_info(self) -> None:
