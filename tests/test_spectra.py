@@ -446,3 +446,20 @@ def test_data_script_regenerates_the_example_spectrum(tmp_path):
     assert x.size == 60 and x[0] == 280.0 and y.min() >= 0
     full = script.write(tmp_path, 400)
     assert full.read_bytes() == (root / "data" / "xps_c1s.csv").read_bytes()
+
+
+def test_fit_many_threads_give_the_same_fits_and_leave_blas_settings_alone():
+    from threadpoolctl import threadpool_info
+
+    from mi_widgets.spectra import make_spectral_image
+
+    image = make_spectral_image(6, 8, random_state=1)
+    spectra = image.spectra.reshape(48, -1)
+    before = [info["num_threads"] for info in threadpool_info()]
+    threaded = fit_many(image.x, spectra, 2, chunk_size=8, n_jobs=3, random_state=0)
+    serial = fit_many(image.x, spectra, 2, chunk_size=8, n_jobs=1, random_state=0)
+    np.testing.assert_array_equal(threaded.center, serial.center)
+    np.testing.assert_array_equal(threaded.area, serial.area)
+    assert [info["num_threads"] for info in threadpool_info()] == before
+    with pytest.raises(MIInputError, match="n_jobs must be at least 1"):
+        fit_many(image.x, spectra, 2, n_jobs=0)

@@ -8,7 +8,9 @@ one spectrum with ``n_starts`` random starts is a batch of ``n_starts``.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -851,6 +853,7 @@ def fit_many(
     polish: bool = True,
     chunk_size: int = 256,
     client: Any = None,
+    n_jobs: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
     random_state: int | np.random.Generator | None = None,
 ) -> BatchFitResult:
@@ -885,6 +888,9 @@ def fit_many(
         task, blocks of 32 spectra are vectorised (bounds memory).
     client : dask.distributed.Client, optional
         When given, chunks run on the cluster; otherwise locally.
+    n_jobs : int, optional
+        Threads that fit chunks at the same time when running locally (numpy
+        releases the GIL in the vectorised updates); default: the number of CPUs.
     progress : bool or callable, default False
         True shows a ``tqdm.auto`` bar; a callable is called as
         ``progress(done_chunks, total_chunks)``.
@@ -915,6 +921,8 @@ def fit_many(
     x, spectra = _check_axis_and_values(x, spectra, ndim=2)
     _check_counts(x.size, n_peaks, shape, background)
     check_positive_int(chunk_size, "chunk_size")
+    if n_jobs is not None:
+        check_positive_int(n_jobs, "n_jobs")
     grid = EMGrid.from_x(x)
     _em_weights(spectra, grid.dx, "spectra")
     start = _common_start(x, spectra, n_peaks, shape, background, init, random_state)
@@ -923,14 +931,28 @@ def fit_many(
     options = (start, n_peaks, shape, background, max_iter, tol, polish)
     report = _progress_reporter(progress, len(chunks))
     if client is None:
-        outputs = []
-        for chunk in chunks:
-            outputs.append(_fit_chunk(x, chunk, *options))
-            report(len(outputs))
+        outputs = _run_locally(x, chunks, options, report, n_jobs)
     else:
         outputs = _run_on_client(client, x, chunks, options, report)
     out = np.concatenate(outputs, axis=0)
     return _batch_result(x, out, n_peaks, shape, background)
+
+
+def _run_locally(x, chunks, options, report, n_jobs: int | None) -> list[np.ndarray]:
+    """Fit chunks in a pool of threads, reporting progress in completion order."""
+    workers = min(n_jobs or os.cpu_count() or 1, len(chunks))
+    if workers == 1:
+        outputs = []
+        for chunk in chunks:
+            outputs.append(_fit_chunk(x, chunk, *options))
+            report(len(outputs))
+        return outputs
+    # one limit around the whole pool: per-thread limits would restore each other's settings
+    with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_fit_chunk, x, chunk, *options) for chunk in chunks]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            report(done)
+        return [future.result() for future in futures]
 
 
 def _common_start(x, spectra, n_peaks, shape, background, init, random_state) -> np.ndarray:
