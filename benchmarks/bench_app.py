@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_FLAGS, NOTEBOOKS, VoilaServer, wait_for_voila  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-WIDGETS_VISIBLE = ".mi-lab-app, .mi-gallery"
+WIDGETS_VISIBLE = ".mi-lab-app, .mi-gallery, .widget-box"
 
 
 class PreheatedVoila(VoilaServer):
