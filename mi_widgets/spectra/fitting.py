@@ -848,10 +848,10 @@ def fit_many(
     shape: str = "pseudo_voigt",
     background: str = "linear",
     init: Sequence[float] | Mapping[str, Any] | PeakFitResult | None = None,
-    max_iter: int = 10,
+    max_iter: int = 6,
     tol: float = 1e-8,
     polish: bool = True,
-    chunk_size: int = 256,
+    chunk_size: int = 128,
     client: Any = None,
     n_jobs: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
@@ -878,12 +878,12 @@ def fit_many(
     init : PeakFitResult or sequence of float, optional
         Common start; default: fit the mean spectrum.
     max_iter, tol : int, float
-        EM iteration limit and tolerance per spectrum. From a common start
+        EM iteration limit (default 6) and tolerance per spectrum. From a common start
         that is already close, a few EM iterations adapt each spectrum and
         the least-squares polish (quadratic convergence) finishes.
     polish : bool, default True
         Batched least-squares refinement after EM.
-    chunk_size : int, default 256
+    chunk_size : int, default 128
         Spectra per task (a Dask task when ``client`` is given); inside a
         task, blocks of 32 spectra are vectorised (bounds memory).
     client : dask.distributed.Client, optional
