@@ -128,7 +128,7 @@ def main() -> None:
         "## Property prediction (bench_learn.py)",
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
-        "other engineers were using the CPU at the same time. Target: EMT mixing energy "
+        "other jobs were using the CPU at the same time. Target: EMT mixing energy "
         f"(eV/atom) of {len(data.y)} alloys, 40 Magpie-style features.",
         "",
     ]

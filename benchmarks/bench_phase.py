@@ -11,7 +11,7 @@ Three parts, one run:
 3. Time of one suggest step (tell one point, re-estimate, rank) against the number of
    candidates, kNN graph vs the dense original.
 
-Usage: ``MI_LAB_REFERENCE=/work/shared/reference python benchmarks/bench_phase.py
+Usage: ``MI_LAB_REFERENCE=../shared/reference python benchmarks/bench_phase.py
 [--seeds 5] [--quick] [--markdown benchmarks/phase_table.md]``
 """
 
@@ -259,9 +259,8 @@ def markdown(sampling, repro, timing, originals, seeds, elapsed):
     lines = [
         "## Phase-diagram sampling (PDC), `benchmarks/bench_phase.py`",
         "",
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; other "
-        "engineers were using the CPU at the same time. Total run time "
-        f"{elapsed / 60:.1f} min.",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; 1-min load "
+        f"average at the end {os.getloadavg()[0]:.1f}. Total run time {elapsed / 60:.1f} min.",
         "",
         f"**Samples to reach Macro-F1 >= 0.95** (median over {len(seeds)} seeds, the same 5 "
         "random initial points for both; uncertainty sampling = kNN graph, label propagation, "

@@ -10,7 +10,7 @@ Measures (see issue 3):
 3. Fit time against total counts 10^3..10^7 (EM) and GaussianMixture on resampled counts.
 4. NIST StRD Gauss1-3: largest relative deviation from the certified values.
 
-Usage: MI_LAB_REFERENCE=/work/shared/reference python benchmarks/bench_spectra.py [--quick]
+Usage: MI_LAB_REFERENCE=../shared/reference python benchmarks/bench_spectra.py [--quick]
 Writes benchmarks/out/results_spectra.md (copy the tables into RESULTS.md).
 """
 
