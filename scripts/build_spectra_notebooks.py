@@ -70,7 +70,7 @@ NB02 = [
     new_code_cell(
         "from ipywidgets import VBox\n\n"
         "from mi_widgets.spectra.widgets import EMPlayer, PeakPicker\n\n"
-        "picker = PeakPicker(x, y, background='shirley')\n"
+        "picker = PeakPicker(x, y, background='shirley', x_label='binding energy (eV)')\n"
         "player = EMPlayer(x3, y3, 3, random_state=23)  # a start where EM recovers\n"
         "VBox([picker, player])"
     ),

@@ -113,6 +113,10 @@ class PeakPicker(widgets.VBox):
         Initial model choices (see :func:`mi_widgets.spectra.fit_peaks`).
     n_peaks : int, default 3
         Peak count for a fit with no markers.
+    random_state : int, optional
+        Seed of the automatic starts.
+    x_label : str, default "x"
+        Axis label of the spectrum, e.g. ``"binding energy (eV)"``.
 
     Examples
     --------
@@ -132,10 +136,12 @@ class PeakPicker(widgets.VBox):
         background: str = "linear",
         n_peaks: int = 3,
         random_state: int | None = 0,
+        x_label: str = "x",
     ):
         self.banner = ErrorBanner()
         self.result: PeakFitResult | None = None
         self.picked: list[float] = []
+        self._x_label = x_label
         self._random_state = random_state
         self.shape_menu = widgets.Dropdown(options=SHAPE_OPTIONS, value=shape, description="Shape")
         self.background_menu = widgets.Dropdown(
@@ -179,7 +185,7 @@ class PeakPicker(widgets.VBox):
     # -- figure
     def _build_figure(self) -> None:
         fig = new_figure(
-            "Spectrum", width=640, height=400, x_axis_label="x", y_axis_label="intensity"
+            "Spectrum", width=640, height=400, x_axis_label=self._x_label, y_axis_label="intensity"
         )
         self.data_source = ColumnDataSource({"x": [], "y": []})
         self.fit_source = ColumnDataSource({"x": [], "y": []})
