@@ -154,10 +154,10 @@ print(f"best sigma = {search.sigma}, intermediate dimension = {search.n_intermed
         "md",
         """## Your own data
 
-Use the **Upload trajectory** button in the app: any ASE-readable file with a periodic cell
-(extended XYZ, CIF, POSCAR, LAMMPS dump, ...). Choose *classify with the reference map* (the Si
-map above: your frames must contain only Si) or *unsupervised clusters* (a new TS-LPP map of
-your own atoms, with k-means clusters). From code:""",
+Use the **Upload trajectory** button in the app: a trajectory file with a periodic cell
+(extended XYZ, CIF, POSCAR, XDATCAR, LAMMPS text dump). Choose *classify with the reference
+map* (the Si map above: your frames must contain only Si) or *unsupervised clusters* (a new
+TS-LPP map of your own atoms, with k-means clusters). From code:""",
     ),
     (
         "code",

@@ -220,8 +220,8 @@ class StructureMapExplorer(widgets.VBox):
         self._progress.layout.visibility = "hidden"
         help_text = widgets.HTML(
             "<small>Lasso or tap atoms on a map: they light up in 3D. Your own file: "
-            "any ASE-readable trajectory with a periodic cell (extended XYZ, CIF, "
-            "POSCAR, LAMMPS dump, ...).</small>"
+            "a trajectory with a periodic cell (extended XYZ, CIF, "
+            "POSCAR, XDATCAR, LAMMPS text dump).</small>"
         )
         self._controls = widgets.VBox(
             [
