@@ -48,7 +48,6 @@ from sklearn.metrics import calinski_harabasz_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
 from mi_widgets._errors import (
     MIInputError,
@@ -56,6 +55,7 @@ from mi_widgets._errors import (
     check_finite_array,
     check_positive_int,
 )
+from mi_widgets._threads import THREADPOOLS, one_blas_thread
 
 __all__ = [
     "LPP",
@@ -68,7 +68,6 @@ __all__ = [
 
 RANK_TOLERANCE = 1e-7  # singular values below this fraction of the largest are dropped
 SOLVERS = ("sparse", "dense")
-THREADPOOLS = ThreadpoolController()  # inspected once: each inspection costs ~5 ms
 MAX_TREE_DIMENSION = 8  # principal axes with > 10% of the top spread; more: brute force
 
 
@@ -302,12 +301,6 @@ def _lpp_step(
 
 
 # --------------------------------------------------------------------------- estimators
-def _one_blas_thread():
-    # The dense algebra here is tall-and-thin (N x p, p ~ 100): threaded BLAS gains
-    # little and, on a shared machine, oversubscription made fits 10x slower.
-    return THREADPOOLS.limit(limits=1, user_api="blas")
-
-
 class _LinearEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Shared parts: standardisation and the linear inductive ``transform``."""
 
@@ -422,7 +415,7 @@ class LPP(_LinearEmbedding):
 
     def fit(self, X: Any, y: Any = None) -> LPP:
         """Build the graph and solve the eigenproblem on ``X`` (``y`` is ignored)."""
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._fit(X)
 
     def _fit(self, X: Any) -> LPP:
@@ -509,7 +502,7 @@ class TSLPP(_LinearEmbedding):
 
     def fit(self, X: Any, y: Any = None) -> TSLPP:
         """Fit both LPP steps on ``X`` (``y`` is ignored)."""
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._fit(X)
 
     def _fit(self, X: Any) -> TSLPP:

@@ -27,17 +27,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mi_widgets._errors import MIInputError, check_positive_int
-from mi_widgets.embedding.lpp import THREADPOOLS, TSLPP, make_tslpp_classifier
+from mi_widgets._threads import single_threaded
+from mi_widgets.embedding.lpp import TSLPP, make_tslpp_classifier
 from mi_widgets.structure.descriptors import LAAF_SI_SETTINGS, laaf_descriptor
 from mi_widgets.structure.io import require_cell, validate_atoms
 
 Progress = Callable[[float], None] | None
-
-
-def single_threaded():
-    """Run BLAS and OpenMP on one thread: these problems are small, and on a shared
-    machine oversubscribed threads made a 400 x 100 PCA take seconds."""
-    return THREADPOOLS.limit(limits=1)
 
 
 __all__ = [

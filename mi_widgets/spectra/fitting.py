@@ -19,7 +19,6 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import least_squares
 from scipy.signal import find_peaks, peak_widths
 from scipy.special import gammaln
-from threadpoolctl import threadpool_limits
 
 from mi_widgets._errors import (
     MIInputError,
@@ -29,6 +28,7 @@ from mi_widgets._errors import (
     check_positive_int,
     check_same_length,
 )
+from mi_widgets._threads import one_blas_thread
 from mi_widgets.spectra import model as pm
 from mi_widgets.spectra.em import (
     N_BACKGROUND_COMPONENTS,
@@ -312,11 +312,6 @@ def _bounds(
     return np.r_[lower, np.full(n_bg, -np.inf)], np.r_[upper, np.full(n_bg, np.inf)]
 
 
-def _one_blas_thread():
-    """BLAS threads only slow down the small matrices here (and fight on a shared machine)."""
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _polish_one(
     x: np.ndarray,
     y: np.ndarray,
@@ -345,7 +340,7 @@ def _polish_one(
     def jac(p_free: np.ndarray) -> np.ndarray:
         return pm.jacobian(x, full(p_free), n_peaks, background)[:, free]
 
-    with _one_blas_thread():
+    with one_blas_thread():
         fit = least_squares(
             residual,
             start[free],
@@ -781,7 +776,7 @@ def _fit_chunk(
     The chunk is processed in blocks of ``_BLOCK`` spectra so that the
     (block, K, channels) work arrays stay in the CPU cache.
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         blocks = [
             _fit_block(
                 x,
@@ -948,7 +943,7 @@ def _run_locally(x, chunks, options, report, n_jobs: int | None) -> list[np.ndar
             report(len(outputs))
         return outputs
     # one limit around the whole pool: per-thread limits would restore each other's settings
-    with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_fit_chunk, x, chunk, *options) for chunk in chunks]
         for done, _ in enumerate(as_completed(futures), start=1):
             report(done)
