@@ -280,10 +280,14 @@ class StructureExplorer:
         index = {cn: k for k, cn in enumerate(values)}
         return np.array([index[cn] for cn in self.coordination.tolist()]), values
 
+    def _new_atoms(self) -> Atoms | None:
+        """The atoms to send to the 3D view, or None when it already shows them."""
+        return None if self._view._mi_state["atoms"] is self.atoms else self.atoms
+
     def _redraw_view(self) -> None:
         if self.color_mode == "coordination":
             labels, values = self._coordination_labels()
-            update_structure(self._view, atoms=self.atoms, labels=labels)
+            update_structure(self._view, atoms=self._new_atoms(), labels=labels)
             swatches = "".join(
                 f'<span style="display:inline-block;width:12px;height:12px;'
                 f'background:{class_color(k)};margin:0 4px 0 10px;"></span>{cn}'
@@ -291,7 +295,7 @@ class StructureExplorer:
             )
             self._legend.value = f"<div>Neighbours within {self.bond_cutoff:.2f} Å:{swatches}</div>"
         else:
-            update_structure(self._view, atoms=self.atoms)
+            update_structure(self._view, atoms=self._new_atoms())
             elements = ", ".join(sorted(set(self.atoms.get_chemical_symbols())))
             self._legend.value = f"<div>Coloured by element (CPK): {html.escape(elements)}</div>"
 
