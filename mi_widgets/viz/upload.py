@@ -69,13 +69,14 @@ def read_upload(
         return None
     entry = files[-1]
     name = str(entry.get("name", "upload"))
-    size = int(entry.get("size", len(entry.get("content", b""))))
+    content = bytes(entry.get("content", b""))
+    # The size a client declares can lie; the bytes that arrived cannot.
+    size = max(len(content), int(entry.get("size", 0) or 0))
     if size > max_bytes:
         raise MIInputError(
             f"{name} is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. "
             "Upload a smaller file, or call the mi_widgets function on the file in a notebook."
         )
-    content = bytes(entry.get("content", b""))
     if not content:
         raise MIInputError(f"{name} is empty; choose a file with data in it.")
     return UploadedFile(name=name, content=content)
