@@ -1,5 +1,6 @@
 """Active learning over a fixed candidate set: phase-diagram uncertainty sampling (PDC)."""
 
+from mi_widgets.active.bayes import BayesianOptimizer
 from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
 from mi_widgets.active.sampling import (
     PhaseDiagramSampler,
@@ -21,6 +22,7 @@ from mi_widgets.active.thermo import (
 )
 
 __all__ = [
+    "BayesianOptimizer",
     "CompoundPhase",
     "PhaseDiagram",
     "PhaseDiagramSampler",
