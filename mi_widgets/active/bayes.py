@@ -382,7 +382,9 @@ class BayesianOptimizer:
             return
         self.measured_mask[idx] = True
         self._scores = None
-        self._update(idx)
+        # one BLAS thread: on shared cores threaded BLAS made these small solves slower
+        with one_blas_thread():
+            self._update(idx)
 
     def learn(self) -> KernelParams:
         """Re-learn the kernel hyperparameters now by maximum marginal likelihood.
@@ -398,8 +400,9 @@ class BayesianOptimizer:
                 f"got {self.n_observations}."
             )
         start = time.perf_counter()
-        self._learn()
-        self._rebuild()
+        with one_blas_thread():
+            self._learn()
+            self._rebuild()
         self.timings_ = {**self.timings_, "learn": time.perf_counter() - start, "fit": 0.0}
         self.relearned_ = True
         self._scores = None
@@ -459,9 +462,7 @@ class BayesianOptimizer:
         if y.size > MAX_LEARN_OBSERVATIONS:
             rows = np.sort(self._rng.choice(y.size, MAX_LEARN_OBSERVATIONS, replace=False))
         x = self._x[self.observed_indices_[rows]]
-        # small dense matrices: threaded BLAS only adds contention on shared cores
-        with one_blas_thread():
-            self.params_ = learn_hyperparameters(x, y[rows], self.params_, ard=self.ard)
+        self.params_ = learn_hyperparameters(x, y[rows], self.params_, ard=self.ard)
         self.n_learned_ = self.n_observations
 
     def _choose_surrogate(self) -> str:
@@ -593,9 +594,10 @@ class BayesianOptimizer:
             return free[:0]
         if not self._indices:
             return np.sort(self._rng.choice(free, size=n, replace=False))
-        if self.acquisition == "TS":
-            return self._suggest_thompson(n)
-        return self._suggest_believer(n)
+        with one_blas_thread():
+            if self.acquisition == "TS":
+                return self._suggest_thompson(n)
+            return self._suggest_believer(n)
 
     def _suggest_thompson(self, n: int) -> np.ndarray:
         chosen: list[int] = []

@@ -99,16 +99,26 @@ class KernelParams:
 
 def _scaled_sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances between the rows of ``a`` and ``b`` (already scaled)."""
-    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.maximum(d2, 0.0)
+    d2 = a @ b.T  # in place from here: these matrices are the largest arrays of a step
+    d2 *= -2.0
+    d2 += (a * a).sum(1)[:, None]
+    d2 += (b * b).sum(1)[None, :]
+    return np.maximum(d2, 0.0, out=d2)
 
 
 def _profile(kind: str, d2: np.ndarray) -> np.ndarray:
-    """``k(r)`` of unit amplitude from the squared scaled distance."""
+    """``k(r)`` of unit amplitude from the squared scaled distance (overwrites ``d2``)."""
     if kind == "rbf":
-        return np.exp(-0.5 * d2)
+        d2 *= -0.5
+        return np.exp(d2, out=d2)
     r = np.sqrt(d2)
-    return (1.0 + _SQRT5 * r + (5.0 / 3.0) * d2) * np.exp(-_SQRT5 * r)
+    r *= _SQRT5
+    d2 *= 5.0 / 3.0
+    d2 += 1.0
+    d2 += r  # 1 + sqrt(5) r + 5 r^2 / 3
+    np.negative(r, out=r)
+    d2 *= np.exp(r, out=r)
+    return d2
 
 
 def kernel_matrix(a: np.ndarray, b: np.ndarray, params: KernelParams) -> np.ndarray:
@@ -130,8 +140,9 @@ def kernel_matrix(a: np.ndarray, b: np.ndarray, params: KernelParams) -> np.ndar
     2.426122638851
     """
     scale = np.asarray(params.length_scale, dtype=float)
-    d2 = _scaled_sqdist(a / scale, b / scale)
-    return params.amplitude**2 * _profile(params.kind, d2)
+    k = _profile(params.kind, _scaled_sqdist(a / scale, b / scale))
+    k *= params.amplitude**2
+    return k
 
 
 def log_marginal_likelihood(
@@ -382,10 +393,6 @@ class CandidateGP:
         """Number of observations in the factor."""
         return len(self.indices)
 
-    def cache_bytes(self, n: int) -> int:
-        """Memory the whitened cross-covariance needs for ``n`` observations."""
-        return 8 * n * self.candidates.shape[0]
-
     def rebuild(self, indices: list[int], params: KernelParams) -> None:
         """Factorise from scratch (new hyperparameters), in blocks over candidates."""
         self.params = params
@@ -394,14 +401,18 @@ class CandidateGP:
         x = self.candidates[indices]
         k = kernel_matrix(x, x, params) + (params.noise**2 + _JITTER) * np.eye(n)
         self._chol = cholesky(k, lower=True, check_finite=False) if n else np.zeros((0, 0))
-        capacity = max(16, 2 * n)
-        v = np.empty((capacity, self.candidates.shape[0]))
-        for start in range(0, self.candidates.shape[0], 8192):
-            block = slice(start, start + 8192)
+        v = self._v  # the cache is the big array: reuse it, grow it by a quarter when full
+        if v.shape[0] < n:
+            v = np.empty((n + max(32, n // 4), self.candidates.shape[0]))
+        explained = np.zeros(self.candidates.shape[0])
+        for start in range(0, self.candidates.shape[0], 4096):
+            block = slice(start, start + 4096)
             kx = kernel_matrix(x, self.candidates[block], params)
-            v[:n, block] = solve_triangular(self._chol, kx, lower=True, check_finite=False)
+            vb = solve_triangular(self._chol, kx, lower=True, overwrite_b=True, check_finite=False)
+            v[:n, block] = vb
+            explained[block] = np.einsum("ij,ij->j", vb, vb)
         self._v = v
-        self._explained = (v[:n] ** 2).sum(0)
+        self._explained = explained
 
     def append(self, index: int) -> None:
         """Add candidate ``index`` as an observation (one Cholesky row, one ``V`` row)."""
@@ -417,7 +428,7 @@ class CandidateGP:
         chol[n, :n] = l_row
         chol[n, n] = d
         if n + 1 > self._v.shape[0]:
-            grown = np.empty((2 * (n + 1), self._v.shape[1]))
+            grown = np.empty((n + 1 + max(32, n // 4), self._v.shape[1]))
             grown[:n] = self._v[:n]
             self._v = grown
         self._v[n] = new_v
