@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from mi_widgets._limits import WEBSOCKET_MAX_MESSAGE_BYTES
+from mi_widgets._resources import notebooks_dir
 
 #: The notebooks folder of a source checkout (``pip install -e .``).
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = notebooks_dir()
 
 #: Kernels of closed tabs are shut down after this many idle seconds (Voila does not do it).
 CULL_IDLE_TIMEOUT_S = 120

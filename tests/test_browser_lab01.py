@@ -6,7 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_helpers import changed_fraction, ngl_screenshot, non_white_fraction
+from browser_helpers import (
+    changed_fraction,
+    ngl_screenshot,
+    non_white_fraction,
+    wait_for_change,
+    wait_for_ngl,
+)
 from conftest import ARTIFACTS, error_outputs
 
 from mi_widgets._limits import UPLOAD_LIMIT_BYTES
@@ -23,7 +29,7 @@ def lab(open_shared_app, screenshot_on_failure):
     page.locator(".mi-rdf-plot").first.wait_for(state="visible")
     page.locator(".mi-structure-info").first.wait_for(state="visible")
     _choose(page, "Si (diamond)", "Si216")
-    page.wait_for_timeout(2500)  # NGL re-fits ~1 s after it has loaded
+    wait_for_ngl(page)  # NGL re-fits ~1 s after it has loaded
     return page
 
 
@@ -42,7 +48,7 @@ def test_changing_the_crystal_redraws_the_3d_view_and_the_rdf(lab):
     rdf_before = lab.locator(".mi-rdf-plot").first.screenshot()
     assert non_white_fraction(ngl_before) > 0.05, "the 3D view is blank or tiny"
     _choose(lab, "NaCl (rocksalt)", "Na108Cl108")
-    lab.wait_for_timeout(2500)
+    wait_for_change(lab, lambda: ngl_screenshot(lab), ngl_before, min_fraction=0.02)
     assert changed_fraction(ngl_before, ngl_screenshot(lab)) > 0.02
     assert changed_fraction(rdf_before, lab.locator(".mi-rdf-plot").first.screenshot()) > 0.005
     assert error_outputs(lab) == []
@@ -79,7 +85,7 @@ def test_app_screenshot_looks_like_an_app(lab):
     """The picture in the README is this screenshot (refresh it with MI_LAB_SCREENSHOTS=1)."""
     _choose(lab, "ZnO (wurtzite)", "Zn54O54")
     lab.locator(".mi-structure-explorer .widget-toggle-button", has_text="Element").first.click()
-    lab.wait_for_timeout(2500)
+    wait_for_ngl(lab)
     app = lab.locator(".mi-structure-explorer").first
     png = app.screenshot()
     assert non_white_fraction(ngl_screenshot(lab)) > 0.05

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_helpers import wait_for_animation_frame, wait_for_change, wait_for_settled
 
 NOTEBOOK = "08_tslpp_structure_analysis.ipynb"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -29,7 +30,7 @@ def _lasso(page, box: dict) -> None:
     page.mouse.down()
     for x, y in corners[1:]:
         page.mouse.move(x, y, steps=15)
-        page.wait_for_timeout(50)
+        wait_for_animation_frame(page)
     page.mouse.up()
 
 
@@ -40,14 +41,14 @@ def test_lasso_on_the_map_highlights_atoms_in_3d(open_app):
     view.wait_for(state="visible", timeout=60_000)
     view.scroll_into_view_if_needed()
     page.locator(".mi-structure-view canvas").first.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(4000)  # NGL loads, then re-fits itself after ~1 s
+    wait_for_settled(page, view.screenshot)  # NGL loads, then re-fits itself after ~1 s
     before = _pixels(view)
     assert before.std() > 5, "the 3D view is blank"
 
     maps = page.locator(".mi-maps-pane").first
     maps.scroll_into_view_if_needed()
     _lasso(page, maps.bounding_box())
-    page.wait_for_timeout(3000)  # Python callback -> nglview redraw
+    wait_for_change(page, view.screenshot, before, min_fraction=0.01)  # callback -> redraw
     after = _pixels(view)
     if ARTIFACTS_WANTED:
         ARTIFACTS.mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import wait_for_change, wait_for_idle, wait_for_stable, wait_until
 from conftest import error_outputs, real_console_errors
 
 pytestmark = pytest.mark.browser
@@ -12,12 +13,12 @@ def test_click_a_feature_bar_changes_the_scatter(open_app):
     page = open_app("10_property_prediction_importance.ipynb", wait_for=".mi-importance-explorer")
     label = page.locator(".mi-importance-mae").first
     label.wait_for(state="visible", timeout=60_000)
-    page.wait_for_timeout(1500)
+    wait_for_idle(page)
     first = label.inner_text()
     assert "MAE" in first
     bars = page.locator(".mi-importance-bars").first
     bars.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    wait_for_stable(page, bars.bounding_box)
     box = bars.bounding_box()
     scatter = page.locator(".mi-importance-scatter").first
     scatter_before = scatter.screenshot()
@@ -27,14 +28,16 @@ def test_click_a_feature_bar_changes_the_scatter(open_app):
     for dy in range(40, 200, 7):
         for fx in (0.45, 0.5):
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + dy)
-            page.wait_for_timeout(1000)
+            wait_until(
+                page, lambda: label.inner_text() != first, timeout_s=2, raise_on_timeout=False
+            )
             if label.inner_text() != first:
                 changed = label.inner_text()
                 break
         if changed:
             break
     assert changed is not None, "no click on the bar chart changed the selected feature"
-    page.wait_for_timeout(1000)
+    wait_for_change(page, scatter.screenshot, scatter_before, quiet_s=0.5)
     assert scatter.screenshot() != scatter_before, "the scatter plot did not redraw"
     feature_before = first.split(":")[0]
     assert changed.split(":")[0] != feature_before

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError
+from mi_widgets._resources import data_dir
 
 __all__ = ["DATA_DIR", "Table", "load_alloys", "read_table", "table_features"]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = data_dir()
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
 COMPOSITION_COLUMNS = ("composition", "formula")
 

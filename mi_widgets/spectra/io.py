@@ -204,9 +204,9 @@ def load_example_spectrum() -> tuple[np.ndarray, np.ndarray]:
     >>> x.size
     400
     """
-    from mi_widgets._reference import REPO_ROOT
+    from mi_widgets._resources import data_path
 
-    path = REPO_ROOT / "data" / "xps_c1s.csv"
+    path = data_path("xps_c1s.csv")
     if not path.exists():
         raise MIInputError(
             f"{path} is missing; run python scripts/make_spectra_data.py to make it."

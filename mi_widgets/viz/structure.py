@@ -104,7 +104,17 @@ def _refit_once_loaded(view) -> None:
 def refit_view(view) -> None:
     """Re-fit a view to its widget size and centre it (call when a hidden tab is shown)."""
     view.handle_resize()
-    view.center()
+    _auto_view(view)
+
+
+def _auto_view(view) -> None:
+    """Fit the camera to every component the page has.
+
+    ``view.center()`` asks NGL for component 0, which fails in the page ("reading
+    'autoView'") while the structure is still loading there (a busy machine, a re-load);
+    the stage's own ``autoView`` works whatever has loaded.
+    """
+    view._remote_call("autoView", target="Stage", args=[0])
 
 
 def _check_labels(labels, n_atoms):
@@ -214,4 +224,4 @@ def update_structure(
     if reload and view.loaded:
         # before the front end has loaded, the re-fit on load does this (centring earlier
         # makes NGL's autoView fail in the page)
-        view.center()
+        _auto_view(view)
