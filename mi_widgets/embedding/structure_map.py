@@ -32,7 +32,8 @@ from mi_widgets.embedding.lpp import TSLPP, make_tslpp_classifier
 from mi_widgets.structure.descriptors import LAAF_SI_SETTINGS, laaf_descriptor
 from mi_widgets.structure.io import require_cell, validate_atoms
 
-Progress = Callable[[float], None] | None
+#: ``progress(done, total)``: frames described so far, of all (the lab's one convention).
+Progress = Callable[[int, int], None] | None
 
 
 __all__ = [
@@ -76,7 +77,7 @@ class LAAFSettings:
     ) -> np.ndarray:
         """LAAF rows of every atom of every frame, stacked frame after frame.
 
-        ``progress``, if given, is called with the fraction of frames done.
+        ``progress``, if given, is called as ``progress(done, total)`` after each frame.
         """
         blocks = []
         for done, atoms in enumerate(frames, start=1):
@@ -90,7 +91,7 @@ class LAAFSettings:
                 )
             )
             if progress is not None:
-                progress(done / len(frames))
+                progress(done, len(frames))
         return np.vstack(blocks)
 
 
@@ -265,7 +266,7 @@ def fit_structure_map(
     cross_validate : bool, default True
         Measure the held-out kNN accuracy of TS-LPP and PCA (5 folds).
     progress : callable, optional
-        Called with the fraction of frames described so far (for a progress bar).
+        Called as ``progress(done, total)`` with the frames described so far.
 
     Returns
     -------
@@ -392,7 +393,7 @@ def classify_frames(
     frames : list of ase.Atoms
         Frames with the reference set's elements only.
     progress : callable, optional
-        Called with the fraction of frames described so far (for a progress bar).
+        Called as ``progress(done, total)`` with the frames described so far.
 
     Returns
     -------
