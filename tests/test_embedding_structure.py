@@ -281,3 +281,28 @@ def test_upload_with_other_elements_is_refused_and_nothing_lost(explorer):
     explorer._analyse.click()
     assert "contains Ge" in explorer.banner.message
     assert explorer.model is before_model and explorer.result is before_result
+
+
+def test_accuracy_folds_are_grouped_by_frame_and_silhouette_reported(si_map):
+    """Atoms of one frame are near-copies: folds keep each frame whole."""
+    assert si_map.validation == "5 folds grouped by frame"
+    assert set(si_map.silhouette) == {"tslpp", "pca"}
+    assert si_map.silhouette["tslpp"] > si_map.silhouette["pca"] > 0
+
+
+def test_single_frame_falls_back_to_folds_of_atoms():
+    crystal = bulk("Si", "diamond", a=5.431, cubic=True).repeat(2)
+    hot = crystal.copy()
+    hot.rattle(0.3, seed=1)
+    both = crystal + hot
+    both.set_cell(crystal.cell)  # one frame, two kinds of atoms
+    labels = ["crystal"] * len(crystal) + ["hot"] * len(hot)
+    model = fit_structure_map([both], labels, n_neighbors=7)
+    assert model.validation == "5 folds of atoms"
+    assert set(model.accuracy) == {"tslpp", "pca"}
+
+
+def test_app_shows_silhouette_beside_accuracy(explorer):
+    summary = explorer._summary.value
+    assert "grouped by frame" in summary and "silhouette" in summary
+    assert f"{explorer.model.silhouette['tslpp']:.2f}" in summary

@@ -20,10 +20,11 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from ase import Atoms
-from bokeh.layouts import column
+from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource, LassoSelectTool, Legend, LegendItem, Span, TapTool
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
+from mi_widgets.embedding.paper import TRAINING_CLASSES, MapComparison
 from mi_widgets.embedding.structure_map import (
     FrameClassification,
     StructureMap,
@@ -38,7 +39,7 @@ from mi_widgets.viz.palette import class_color
 from mi_widgets.viz.structure import structure_view, update_structure
 from mi_widgets.viz.upload import UploadedFile
 
-__all__ = ["StructureMapExplorer"]
+__all__ = ["StructureMapExplorer", "paper_maps"]
 
 MAX_CLASSES = 8  # classes drawn in the fractions plot (the palette has 8 colours)
 MODES = ("classify with the reference map", "unsupervised clusters")
@@ -383,16 +384,23 @@ class StructureMapExplorer(LabApp):
             f"{html.escape(name)}&nbsp; "
             for k, name in enumerate(m.class_names)
         )
-        accuracy = ""
-        if m.accuracy:
-            accuracy = (
-                f"<br>held-out kNN accuracy: TS-LPP <b>{m.accuracy['tslpp']:.3f}</b>, "
-                f"PCA <b>{m.accuracy['pca']:.3f}</b>"
-            )
         kind = "reference classes" if m.supervised else "k-means clusters"
+        rows = []
+        if m.accuracy:
+            rows.append(
+                f"<tr><td>kNN accuracy, held out ({html.escape(m.validation)})</td>"
+                f"<td><b>{m.accuracy['tslpp']:.3f}</b></td><td>{m.accuracy['pca']:.3f}</td></tr>"
+            )
+        rows.append(
+            f"<tr><td>silhouette of the {kind} (-1 to 1)</td>"
+            f"<td><b>{m.silhouette['tslpp']:.2f}</b></td><td>{m.silhouette['pca']:.2f}</td></tr>"
+        )
         self._summary.value = (
-            f"<div style='padding:8px'>{legend}<br>{len(m.labels)} reference atoms, "
-            f"{kind}{accuracy}</div>"
+            f"<div class='mi-map-summary' style='padding:8px;font-size:14px'>{legend}<br>"
+            f"{len(m.labels)} reference atoms, {kind}"
+            "<table style='border-collapse:collapse;margin-top:4px'>"
+            "<tr><th></th><th style='padding:0 8px'>TS-LPP</th><th style='padding:0 8px'>PCA</th>"
+            f"</tr>{''.join(rows)}</table></div>"
         )
 
     def _show_fractions(self) -> None:
@@ -448,3 +456,52 @@ def _offset(progress: ProgressCallback, start: int, total: int) -> ProgressCallb
         progress(start + done, total)
 
     return report
+
+
+def paper_maps(comparison: MapComparison, class_names: Sequence[str] = TRAINING_CLASSES):
+    """PCA, LPP and TS-LPP planes from :func:`~mi_widgets.embedding.paper.compare_maps`.
+
+    Each title gives the plane's kNN accuracy and silhouette; classes have the
+    lab's colours. Returns one bokeh pane (an ipywidget).
+
+    Examples
+    --------
+    >>> from mi_widgets.embedding.paper import compare_maps
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 1.0, (30, 5)) for c in (0.0, 3.0, 6.0)])
+    >>> pane = paper_maps(compare_maps(X, np.repeat([0, 1, 2], 30), sigma=None, n_intermediate=4))
+    >>> type(pane).__name__
+    '_BokehPane'
+    """
+    figures = []
+    for name in comparison.names:
+        xy = comparison.embeddings[name]
+        # LPP coordinates are ~1e-3 (normalised by the graph degree): draw them in units
+        # of their spread, like the app's map
+        xy = xy / (float(np.std(xy)) or 1.0)
+        fig = new_figure(
+            f"{name}: kNN {comparison.accuracy[name]:.4f}, "
+            f"silhouette {comparison.silhouette[name]:.2f}",
+            width=330,
+            height=300,
+            tools="pan,wheel_zoom,reset,save",
+            x_axis_label="component 1 (units of the spread)",
+            y_axis_label="component 2",
+        )
+        fig.title.text_font_size = "13px"
+        for k in np.unique(comparison.labels):
+            chosen = comparison.labels == k
+            label = str(class_names[k]) if k < len(class_names) else f"class {k}"
+            fig.scatter(
+                xy[chosen, 0],
+                xy[chosen, 1],
+                size=4,
+                alpha=0.6,
+                color=class_color(int(k)),
+                legend_label=label,
+            )
+        style_legend(fig, "top_left")
+        figures.append(fig)
+    pane = bokeh_pane(row(*figures))
+    pane.add_class("mi-paper-maps")
+    return pane
