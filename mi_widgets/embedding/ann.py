@@ -42,7 +42,7 @@ def approximate_knn(
     *,
     n_trees: int = 8,
     leaf_size: int | None = None,
-    max_iter: int = 6,
+    max_iter: int = 4,
     tol: float = 1e-3,
     random_state: int | None = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def approximate_knn(
         Random-projection trees that seed the graph.
     leaf_size : int, optional
         Largest leaf; default ``max(4 * n_neighbors, 32)``.
-    max_iter : int, default 6
+    max_iter : int, default 4
         Most NN-descent rounds.
     tol : float, default 1e-3
         Stop when a round changes fewer than ``tol * n_samples * n_neighbors`` entries.
@@ -90,16 +90,19 @@ def approximate_knn(
     leaf = max(4 * k, 32) if leaf_size is None else check_positive_int(leaf_size, "leaf_size")
     leaf = max(leaf, k + 1)
     rng = np.random.default_rng(random_state)
-    norms = np.einsum("ij,ij->i", X, X)
+    # candidates are ranked in single precision (half the memory traffic); the
+    # distances returned are recomputed in double precision from differences
+    X32 = (X - X.mean(axis=0)).astype(np.float32)
+    norms = np.einsum("ij,ij->i", X32, X32)
     indices = np.full((n, k), -1, dtype=np.int64)
-    d2 = np.full((n, k), np.inf)
+    d2 = np.full((n, k), np.inf, dtype=np.float32)
     for _ in range(n_trees):
-        order, bounds = _rp_tree(X, leaf, rng)
-        cand, cand_d2 = _leaf_neighbours(X, norms, order, bounds, k)
+        order, bounds = _rp_tree(X32, leaf, rng)
+        cand, cand_d2 = _leaf_neighbours(X32, norms, order, bounds, k)
         indices, d2, _ = _merge(indices, d2, cand, cand_d2, k)
     for _ in range(max_iter):
         cand = _descent_candidates(indices, rng)
-        cand_d2 = _distances(X, norms, cand)
+        cand_d2 = _distances(X32, norms, cand)
         indices, d2, changed = _merge(indices, d2, cand, cand_d2, k)
         if changed <= tol * n * k:
             break
@@ -179,7 +182,7 @@ def _leaf_neighbours(
     valid = slots[None, :] < sizes[:, None]
     members = np.where(valid, order[np.minimum(table, n - 1)], -1)
     cand = np.full((n, k), -1, dtype=np.int64)
-    cand_d2 = np.full((n, k), np.inf)
+    cand_d2 = np.full((n, k), np.inf, dtype=X.dtype)
     block = max(1, _BLOCK_ELEMENTS // (width * max(width, X.shape[1])))
     for start in range(0, n_leaves, block):
         rows = members[start : start + block]
@@ -232,7 +235,7 @@ def _descent_candidates(
 def _distances(X: np.ndarray, norms: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """Squared distances from every point to its candidates (Gram form; re-checked later)."""
     n, c = cand.shape
-    out = np.empty((n, c))
+    out = np.empty((n, c), dtype=X.dtype)
     block = max(1, _BLOCK_ELEMENTS // (c * X.shape[1]))
     for start in range(0, n, block):
         rows = slice(start, start + block)
