@@ -63,6 +63,19 @@ class LAAFSettings:
     The defaults are :data:`mi_widgets.structure.LAAF_SI_SETTINGS` (0.05..6 A,
     R_c = 6 A, R_a = 5 A), chosen on the Si MD data of lab 08.
 
+    **Where they differ from the original.** The descriptors of the original
+    ``Training.csv`` use 100 log-spaced widths of about 0.45-4.9 A and a cut-off
+    R_c of about 5 A; the lab spaces its widths linearly from 0.05 to 6 A and
+    cuts off at 6 A. Linear spacing puts most widths above 2.4 A, where the
+    second neighbour shell (3.8 A in the crystal) decides between liquid and
+    amorphous, and R_c = 6 A keeps that shell inside the cut-off function's
+    flat part. On the lab's Stillinger-Weber frames (folds grouped by frame,
+    TS-LPP: intermediate dimension 10, 30 neighbours) the lab's settings give a
+    held-out kNN accuracy of 0.985 against 0.953 with the original's widths and
+    cut-off (R_a = 5 A in both; R_a = 3 A: 0.84). The widths below 0.45 A add
+    almost nothing (exp(-(2.3/0.45)^2) ~ 1e-11) and are dropped or standardised
+    away.
+
     Examples
     --------
     >>> len(LAAFSettings().etas)
