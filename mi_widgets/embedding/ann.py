@@ -10,7 +10,7 @@ minute. Two classic ideas give the neighbour graph in ``O(N log N)``-like time:
   ``leaf_size`` points; points close together mostly share a leaf. All points
   of a leaf are compared with each other; several trees (a forest) catch the
   pairs that one tree separates.
-* **NN-descent** (Dong, Moses & Li, WWW 2011): "a neighbour of a neighbour is
+* **NN-descent** (Dong, Charikar & Li, WWW 2011): "a neighbour of a neighbour is
   likely a neighbour". Each point compares itself with the neighbours of its
   current neighbours and of the points that list it, and keeps the closest;
   a few rounds turn a rough graph into a nearly exact one.
