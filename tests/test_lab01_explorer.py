@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -200,3 +201,21 @@ def test_bad_colour_mode_and_r_max_are_refused(explorer):
 def test_downloads_are_the_current_supercell(explorer):
     assert explorer.download_text("extxyz").splitlines()[0].strip() == "32"
     assert "supercell_2x2x2.cif" in explorer._downloads.value
+
+
+# --------------------------------------------------------------------------- the 3D view
+def test_3d_view_fits_itself_in_the_browser_and_never_calls_autoview_early():
+    """The fit runs in the page (on show, resize, new atoms); Python sends no early autoView."""
+    from mi_widgets.viz.structure import FIT_ON_SHOW_JS, structure_view, update_structure
+
+    view = structure_view(builtin_crystal("Si (diamond)"))
+    sent = [msg for msg in view._ngl_msg_archive if msg["methodName"] == "executeCode"]
+    assert [msg["args"][0] for msg in sent] == [FIT_ON_SHOW_JS]  # replayed to every new view
+    for hook in ("ResizeObserver", "IntersectionObserver", "componentAdded", "compList.length"):
+        assert hook in FIT_ON_SHOW_JS
+    view.loaded = True  # as when the browser has the stage
+    queued = []
+    view._remote_call_thread = SimpleNamespace(q=queued)  # capture what would be sent
+    update_structure(view, atoms=builtin_crystal("NaCl (rocksalt)"))
+    methods = [callback._method_name for callback in queued]
+    assert "loadFile" in methods and "autoView" not in methods
