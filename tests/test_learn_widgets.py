@@ -11,8 +11,11 @@ from sklearn.model_selection import train_test_split
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.learn import load_alloy_features, make_classifier, make_regressor
-from mi_widgets.learn.importance import PermutationImportanceExplorer
-from mi_widgets.learn.widgets import ModelChoiceLab, RejectOptionExplorer
+from mi_widgets.learn.widgets import (
+    ModelChoiceLab,
+    PermutationImportanceExplorer,
+    RejectOptionExplorer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,15 +148,40 @@ def test_reject_option_widget(alloy_split):
     assert lab.cross_entropy > 0
 
 
-def test_model_choice_lab_runs_every_study():
+def test_model_choice_lab_runs_nothing_before_it_is_drawn_and_each_button_runs_its_study():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 4))
     y = X[:, 0] - 0.5 * X[:, 1] ** 2
-    lab = ModelChoiceLab(X, y, n_samples=80)
-    lab.run_all()
-    assert set(lab.results) == {"learning_curves", "search", "depth", "choice"}
-    assert lab.progress.value == 4
+    groups = np.repeat(np.arange(60), 2)
+    raw = np.abs(rng.normal(size=(120, 3)))
+    lab = ModelChoiceLab(X, y, groups=groups, raw=raw, n_samples=80)
+    assert lab.widget is not None and lab.results == {}  # drawn, nothing computed
+    expected = {
+        "Learning curves": "learning_curves",
+        "Grid vs random search": "search",
+        "Network depth": "depth",
+        "Training length (epochs)": "epochs",
+        "Choose model": "choice",
+    }
+    for label, key in expected.items():
+        lab.buttons[label].click()
+        assert lab.banner.message == "", lab.banner.message
+        assert key in lab.results
+        assert lab.progress.value == lab.progress.max  # the bar ran to the end
+        assert lab.progress.layout.visibility == "hidden"
+    assert "depth_raw" in lab.results  # the raw-input depth curve is drawn too
+    assert len(lab._depth_sources[1].data["mae"]) == 4
     assert len(lab._choice_source.data["mae"]) == 6
     assert lab.results["choice"].chosen != "dummy"
+    assert lab.results["choice"].n_train + lab.results["choice"].n_test == 80
+    epochs = lab.results["epochs"]
+    assert len(lab._epoch_source.data["valid"]) == len(epochs.epochs) == 150
+    assert "distinct gamma values tried: grid 2, random 16" in lab.summary.value
     lab.n_samples.value = 5  # below the slider minimum: the slider clamps it
     assert lab.n_samples.value == 20
+
+
+def test_model_choice_lab_rejects_mismatched_groups():
+    X = np.zeros((30, 2))
+    with pytest.raises(MIInputError, match="groups"):
+        ModelChoiceLab(X, np.arange(30.0), groups=np.arange(5))

@@ -11,19 +11,22 @@ from mi_widgets.learn.composition import (
     CompositionFeatures,
     ElementTable,
     composition_features,
+    composition_groups,
     composition_matrix,
     load_alloy_features,
     load_element_table,
     parse_composition,
+    table_features,
 )
 from mi_widgets.learn.features import CorrelationFilter
-from mi_widgets.learn.io import Table, load_alloys, read_table, table_features
+from mi_widgets.learn.io import Table, load_alloys, read_table
 from mi_widgets.learn.models import (
     CLASSIFIERS,
     REGRESSORS,
     ModelComparison,
     RejectOption,
     compare_models,
+    cv_folds,
     elemnet_mlp,
     make_classifier,
     make_regressor,
@@ -32,13 +35,17 @@ from mi_widgets.learn.models import (
 from mi_widgets.learn.permutation import chunked_permutation_importance, permuted_prediction
 from mi_widgets.learn.studies import (
     DepthStudy,
+    EpochCurve,
     LearningCurves,
     ModelChoice,
     SearchComparison,
     choose_model,
     compare_searches,
     depth_study,
+    epoch_curve,
+    krr_search_space,
     learning_curves,
+    split_rows,
 )
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "CorrelationFilter",
     "DepthStudy",
     "ElementTable",
+    "EpochCurve",
     "LearningCurves",
     "ModelChoice",
     "ModelComparison",
@@ -62,9 +70,13 @@ __all__ = [
     "compare_models",
     "compare_searches",
     "composition_features",
+    "composition_groups",
     "composition_matrix",
+    "cv_folds",
     "depth_study",
     "elemnet_mlp",
+    "epoch_curve",
+    "krr_search_space",
     "learning_curves",
     "load_alloy_features",
     "load_alloys",
@@ -75,5 +87,6 @@ __all__ = [
     "permuted_prediction",
     "read_table",
     "reject_option",
+    "split_rows",
     "table_features",
 ]
