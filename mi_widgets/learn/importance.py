@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mi_widgets._errors import MIInputError, check_positive_int
+from mi_widgets._threads import one_blas_thread
 from mi_widgets.learn.composition import composition_groups, table_features
 from mi_widgets.learn.io import COMPOSITION_COLUMNS, Table
 from mi_widgets.learn.models import make_regressor
@@ -164,7 +165,8 @@ def fit_table_model(
             groups = None
     train, test = split_rows(len(y), test_size=test_size, groups=groups, random_state=random_state)
     model = make_regressor("random_forest", n_estimators=n_estimators, random_state=random_state)
-    model.fit(X[train], y[train])
+    with one_blas_thread():
+        model.fit(X[train], y[train])
     warning = split_warning(len(test))
     if warning:
         notes.append(warning)

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from mi_widgets._errors import MIInputError, check_choice, check_finite_array, check_positive_int
+from mi_widgets._threads import one_blas_thread
 from mi_widgets.learn.features import CorrelationFilter
 
 __all__ = [
@@ -280,12 +281,13 @@ def compare_models(
         raise MIInputError(f"X and y need one row per sample and at least cv={cv} rows.")
     groups = _check_groups(groups, len(y))
     folds = cv_folds(cv, groups, random_state=random_state)
-    scores = [
-        -cross_val_score(
-            m, X, y, groups=groups, cv=folds, scoring="neg_mean_absolute_error", n_jobs=n_jobs
-        )
-        for m in models.values()
-    ]
+    with one_blas_thread():  # many small fits: BLAS threads only oversubscribe the cores
+        scores = [
+            -cross_val_score(
+                m, X, y, groups=groups, cv=folds, scoring="neg_mean_absolute_error", n_jobs=n_jobs
+            )
+            for m in models.values()
+        ]
     return ModelComparison(tuple(models), np.array(scores))
 
 
