@@ -501,3 +501,22 @@ def test_random_search_wins_only_when_minor_hyperparameters_dilute_the_grid():
             assert result.distinct_values("model__gamma") == ((2, 16) if nuisance else (4, 16))
     assert min(gains[True]) > 0  # measured: 0.5-1.0 meV/atom in every subset
     assert np.mean(gains[True]) > 2 * abs(np.mean(gains[False]))  # measured: 0.7 vs 0.05
+
+
+def test_refit_importance_gives_twins_zero_where_permutation_does_not():
+    """No refit: how much the fitted model relies on a feature.  Refit: what the data lose."""
+    from mi_widgets.learn import drop_column_importance
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    X[:, 1] = X[:, 0] + 0.05 * rng.normal(size=400)  # a correlated twin
+    y = X[:, 0] + 0.5 * X[:, 2]
+    train, test = slice(0, 300), slice(300, None)
+    forest = RandomForestRegressor(n_estimators=50, random_state=0).fit(X[train], y[train])
+    permuted = chunked_permutation_importance(forest, X[test], y[test], n_repeats=5)
+    refit = drop_column_importance(
+        RandomForestRegressor(n_estimators=50, random_state=0), X[train], y[train], X[test], y[test]
+    )
+    assert permuted.importances_mean[0] > 0.1 and permuted.importances_mean[1] > 0.05
+    assert np.all(np.abs(refit[:2]) < 0.3 * permuted.importances_mean[:2])
+    assert refit[2] > 0.2

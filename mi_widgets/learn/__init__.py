@@ -1,7 +1,6 @@
 """Property prediction from composition: features, model zoo, studies, permutation importance.
 
-Core only (numpy, scipy, scikit-learn); the explorer widget lives in
-``mi_widgets.learn.importance``.
+Core only (numpy, scipy, scikit-learn); the apps live in ``mi_widgets.learn.widgets``.
 """
 
 from mi_widgets.learn.composition import (
@@ -19,6 +18,7 @@ from mi_widgets.learn.composition import (
     table_features,
 )
 from mi_widgets.learn.features import CorrelationFilter
+from mi_widgets.learn.importance import add_noise_feature, fit_table_model, split_warning
 from mi_widgets.learn.io import Table, load_alloys, read_table
 from mi_widgets.learn.models import (
     CLASSIFIERS,
@@ -32,7 +32,11 @@ from mi_widgets.learn.models import (
     make_regressor,
     reject_option,
 )
-from mi_widgets.learn.permutation import chunked_permutation_importance, permuted_prediction
+from mi_widgets.learn.permutation import (
+    chunked_permutation_importance,
+    drop_column_importance,
+    permuted_prediction,
+)
 from mi_widgets.learn.studies import (
     DepthStudy,
     EpochCurve,
@@ -65,6 +69,7 @@ __all__ = [
     "RejectOption",
     "SearchComparison",
     "Table",
+    "add_noise_feature",
     "choose_model",
     "chunked_permutation_importance",
     "compare_models",
@@ -74,8 +79,10 @@ __all__ = [
     "composition_matrix",
     "cv_folds",
     "depth_study",
+    "drop_column_importance",
     "elemnet_mlp",
     "epoch_curve",
+    "fit_table_model",
     "krr_search_space",
     "learning_curves",
     "load_alloy_features",
@@ -88,5 +95,6 @@ __all__ = [
     "read_table",
     "reject_option",
     "split_rows",
+    "split_warning",
     "table_features",
 ]
