@@ -60,7 +60,9 @@ Usage
 -----
 ``nice python scripts/make_alloy_data.py`` computes every alloy (about 2300,
 ~6 min on one core), deduplicates and splits them, and writes
-``data/alloys.csv`` and ``data/alloys_emt_unfair.csv``.  ``--from-raw FILE``
+``data/alloys.csv``, ``data/alloys_emt_unfair.csv`` and
+``data/alloys_example.csv`` (120 rows of alloys.csv, composition and lattice
+constant only: the example of a user's table in the notebooks).  ``--from-raw FILE``
 skips the EMT runs and applies the same deduplication and split to the rows of
 an earlier full run (the rows of the computation, all columns; this is how the
 shipped files were made from the previous ``data/alloys.csv``, which a full run
@@ -324,6 +326,15 @@ def main(argv: list[str] | None = None) -> None:
     fair = [r for r in unique if emt_is_fair(r["system"])]
     unfair = [r for r in unique if not emt_is_fair(r["system"])]
     write_table(args.out, fair, FAIR_COLUMNS, "EMT random fcc alloys")
+    if not args.small:
+        # A small table in the shape a user uploads: composition and one property.
+        example = np.random.default_rng(SEED).choice(len(fair), 120, replace=False)
+        write_table(
+            args.out.with_name("alloys_example.csv"),
+            [fair[i] for i in sorted(example)],
+            ("composition", "lattice_constant_A"),
+            "Example user table: 120 EMT alloys from alloys.csv",
+        )
     write_table(
         unfair_out,
         unfair,

@@ -712,7 +712,7 @@ class ModelChoiceLab(LabApp):
         self.summary.value = "<br>".join(self._lines.values())
 
     def _folds_word(self) -> str:
-        return "grouped by composition" if self.groups is not None else "random"
+        return "folds grouped by composition" if self.groups is not None else "random folds"
 
     def run_learning_curves(self) -> None:
         """Validation MAE vs training-set size for ridge, kernel ridge, SVR and a random forest."""
@@ -731,7 +731,7 @@ class ModelChoiceLab(LabApp):
         best = lc.names[int(np.argmin(lc.validation_mae[:, -1]))]
         self._say(
             "curves",
-            f"Learning curves ({self._folds_word()} folds): best at "
+            f"Learning curves ({self._folds_word()}): best at "
             f"{lc.train_sizes[-1]} rows: <b>{html.escape(best)}</b>.",
         )
 
