@@ -155,7 +155,7 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
 
 
 def load_alloys(path: str | Path | None = None) -> Table:
-    """The EMT alloy data set (``data/alloys.csv``, see ``data/README.md``).
+    """The EMT alloy data set (``data/alloys.csv``; EMT and its limits: ``data/README.md``).
 
     Columns include ``composition``, ``mixing_energy_eV_per_atom``,
     ``lattice_constant_A``, ``bulk_modulus_GPa`` and ``stable`` (1 when the
@@ -164,7 +164,7 @@ def load_alloys(path: str | Path | None = None) -> Table:
     Examples
     --------
     >>> alloys = load_alloys()
-    >>> alloys.n_rows > 1000
+    >>> alloys.n_rows > 600
     True
     """
     return read_table(path or DATA_DIR / "alloys.csv")
