@@ -37,6 +37,7 @@ from scipy.sparse.linalg import eigsh
 from scipy.special import comb
 
 from mi_widgets._errors import MIInputError, check_finite_array, check_increasing
+from mi_widgets._threads import one_blas_thread
 
 __all__ = [
     "BOHR_MAGNETON_MEV_PER_T",
@@ -405,16 +406,18 @@ def energy_levels(
         )
     energies: list[np.ndarray] = []
     sz: list[np.ndarray] = []
-    for n_up in range(n // 2 + 1):
-        sector = cluster.sector(n_up)
-        if lowest_only:
-            values = np.array([sector.lowest(j, delta)])
-        else:
-            values = sector.eigenvalues(j, delta)
-        mirrored = n - n_up != n_up
-        for m in (sector.sz, -sector.sz) if mirrored else (sector.sz,):
-            energies.append(values)
-            sz.append(np.full(values.size, m))
+    # Small dense blocks: threaded BLAS only adds contention on shared cores.
+    with one_blas_thread():
+        for n_up in range(n // 2 + 1):
+            sector = cluster.sector(n_up)
+            if lowest_only:
+                values = np.array([sector.lowest(j, delta)])
+            else:
+                values = sector.eigenvalues(j, delta)
+            mirrored = n - n_up != n_up
+            for m in (sector.sz, -sector.sz) if mirrored else (sector.sz,):
+                energies.append(values)
+                sz.append(np.full(values.size, m))
     return Spectrum(np.concatenate(energies), np.concatenate(sz), n, complete=not lowest_only)
 
 
