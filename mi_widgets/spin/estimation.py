@@ -23,7 +23,7 @@ residuals weighted by (sigma / sigma_chi)^2).
   F(sigma) = -log p(y | sigma) = (n/2) log(2 pi sigma^2) - log Z(sigma),
   Z(sigma) = <exp(-chi^2(x) / (2 sigma^2) - lambda R(x))>_uniform box,
   computed by replica-exchange Metropolis over beta = 1/(2 sigma^2) and
-  thermodynamic integration d log Z / d beta = -<chi^2>_beta
+  stepping-stone ratios Z(beta') / Z(beta) = <exp(-(beta' - beta) chi^2)>_beta
   (:meth:`HamiltonianEstimator.free_energy`).
 * The posterior p(x | y) ~ exp(-E(x)) on the box is sampled by random-walk
   Metropolis from the MAP estimate (:meth:`HamiltonianEstimator.posterior_samples`),
@@ -651,16 +651,17 @@ class HamiltonianEstimator:
         n_burn: int = 100,
         progress: Progress | None = None,
     ) -> FreeEnergyCurve:
-        """F(sigma) = -log p(M | sigma) by replica-exchange MCMC and thermodynamic integration.
+        """F(sigma) = -log p(M | sigma) by replica-exchange MCMC and stepping stones.
 
         One Metropolis chain per inverse temperature beta = 1/(2 sigma^2): the
-        requested sigmas plus a geometric ladder (ratio 1.5) down to sigma = M_s,
-        where the posterior is close to the flat prior on the box. Each sweep moves
+        requested sigmas plus a geometric ladder (ratio 1.5) down to the beta where
+        beta <chi^2>_prior = 0.1, where the posterior is the flat prior on the box. Each sweep moves
         every chain once (Gaussian random walk in box-scaled coordinates,
         reflected at the walls, step adapted during burn-in towards 30 %
         acceptance) and proposes exchanges between neighbouring chains.
-        log Z(beta) = -int_0^beta <chi^2>_b db by the trapezoid rule in log beta,
-        with <chi^2>_0 from uniform draws. F(sigma) = (n/2) log(2 pi sigma^2) - log Z.
+        log Z is summed over the ladder by stepping stones,
+        Z(beta') / Z(beta) = <exp(-(beta' - beta) chi^2)>_beta, from 64 uniform draws at
+        beta = 0 upwards. F(sigma) = (n/2) log(2 pi sigma^2) - log Z.
         The chi(T) term, if any, is left out here. Seeded by ``random_state``.
 
         Parameters
@@ -681,26 +682,27 @@ class HamiltonianEstimator:
         calls_before = getattr(self, "_calls", 0)
         try:
             betas_req = 1.0 / (2 * sig**2)
-            beta_low = 1.0 / (2 * (self.g / 2) ** 2)
+            n_points = self._m.size
+            # chi^2 under the flat prior, from uniform draws
+            u0 = rng.random((64, len(self.names)))
+            prior_chi2 = np.array([self.misfit(self._to_x(u)) for u in u0])
+            # the lowest rung: beta * <chi^2>_prior ~ 0.1, so its step from beta = 0 is easy
+            beta_low = min(0.1 / max(float(prior_chi2.mean()), 1e-300), betas_req.min())
             n_extra = max(int(np.ceil(np.log(betas_req.min() / beta_low) / np.log(1.5))), 0)
             extra = beta_low * 1.5 ** np.arange(n_extra)
             betas = np.unique(np.concatenate([extra[extra < betas_req.min()], betas_req]))
-            n_points = self._m.size
-            # <chi^2> under the flat prior, from uniform draws
-            u0 = rng.random((16, len(self.names)))
-            prior_mean = float(np.mean([self.misfit(self._to_x(u)) for u in u0]))
             start = self._to_u(self.x_) if hasattr(self, "x_") else np.full(len(self.names), 0.5)
             kept_chi2, acc, swap = self._replica_exchange(
                 betas, start, n_sweeps, n_burn, rng, progress
             )
             mean_chi2 = kept_chi2.mean(axis=1)
-            log_b = np.log(betas)
-            integrand = mean_chi2 * betas  # d/dlog(beta)
-            cumulative = np.concatenate(
-                [[0.0], np.cumsum(np.diff(log_b) * (integrand[1:] + integrand[:-1]) / 2)]
-            )
-            head = betas[0] * (prior_mean + mean_chi2[0]) / 2
-            log_z = -(head + cumulative)
+            # stepping stones: Z(b') / Z(b) = <exp(-(b' - b) chi^2)>_b
+            log_z = np.empty(betas.size)
+            log_z[0] = _log_mean_exp(-betas[0] * prior_chi2)
+            for k in range(1, betas.size):
+                log_z[k] = log_z[k - 1] + _log_mean_exp(
+                    -(betas[k] - betas[k - 1]) * kept_chi2[k - 1]
+                )
             f = n_points / 2 * np.log(np.pi / betas) - log_z  # 2 pi sigma^2 = pi / beta
             pick = np.searchsorted(betas, betas_req)
         finally:
@@ -818,6 +820,12 @@ class HamiltonianEstimator:
         couplings = np.array(samples)
         gaps = np.array([spin_gap(self.cluster, self.as_dict(x), self.delta) for x in couplings])
         return PosteriorSamples(self.names, couplings, gaps, sigma, total_acc / max(total_prop, 1))
+
+
+def _log_mean_exp(values: np.ndarray) -> float:
+    """log(mean(exp(values))) without overflow."""
+    top = float(np.max(values))
+    return top + float(np.log(np.mean(np.exp(values - top))))
 
 
 def _sobol(n: int, dim: int, seed: int | None) -> np.ndarray:
