@@ -1105,6 +1105,15 @@ class BayesianCouplingSearch(_SteppedSearch):
         """True once the polish has replayed its last call."""
         return self._polish is not None and not self._polish
 
+    def step(self, n: int = 1) -> SearchTrace:
+        """Make up to ``n`` more forward calls (fewer once the polish has converged)."""
+        check_positive_int(n, "n")
+        for _ in range(n):
+            if self.converged:
+                break
+            self._next()
+        return self.trace
+
     def run(self, n_calls: int, progress: Progress | None = None) -> SearchTrace:
         """Continue until ``n_calls`` forward calls in total or the polish has converged."""
         check_positive_int(n_calls, "n_calls")
