@@ -510,11 +510,16 @@ class HamiltonianEstimator:
         n_calls = self.n_calls if n_calls is None else check_positive_int(n_calls, "n_calls")
         if method == "lbfgs":
             return self._multistart(progress)
-        searcher = {
-            "bo": BayesianCouplingSearch,
-            "grid": GridCouplingSearch,
-            "random": RandomCouplingSearch,
-        }[method](self, random_state=self.random_state)
+        if method == "bo":
+            # half of a small budget for the global stage, at most 150 calls
+            n_global = max(2, min(150, n_calls // 2))
+            searcher = BayesianCouplingSearch(
+                self, n_global=n_global, random_state=self.random_state
+            )
+        elif method == "grid":
+            searcher = GridCouplingSearch(self, random_state=self.random_state, n_calls=n_calls)
+        else:
+            searcher = RandomCouplingSearch(self, random_state=self.random_state)
         searcher.run(n_calls, progress=progress)
         return searcher.trace
 
