@@ -125,8 +125,9 @@ class ElbowCurve:
     names : tuple of str
     prior : str
     elbow_index : int
-        The point farthest from the chord joining the end points of
-        (log scaled, log misfit): the chosen lambda.
+        The chosen lambda: the largest whose chi^2 exceeds the smallest lambda's by
+        no more than chi^2's statistical scatter, sigma^2 sqrt(2 n) for n data points
+        (beyond it the prior visibly degrades the fit: the rise of the elbow plot).
     """
 
     lams: np.ndarray
@@ -511,7 +512,7 @@ class HamiltonianEstimator:
         if method == "lbfgs":
             return self._multistart(progress)
         if method == "bo":
-            # half of a small budget for the global stage, at most 150 calls
+            # half of the budget for the global stage, at most 150 calls
             n_global = max(2, min(150, n_calls // 2))
             searcher = BayesianCouplingSearch(
                 self, n_global=n_global, random_state=self.random_state
@@ -523,7 +524,7 @@ class HamiltonianEstimator:
         searcher.run(n_calls, progress=progress)
         return searcher.trace
 
-    def _local(self, x0, lam: float, smooth: float = 0.0):
+    def _local(self, x0, lam: float, smooth: float = 0.0, ftol: float = 1e-10):
         xs: list[np.ndarray] = []
         es: list[float] = []
 
@@ -541,7 +542,7 @@ class HamiltonianEstimator:
             self._to_u(x0),
             method="L-BFGS-B",
             bounds=[(0.0, 1.0)] * len(self.names),
-            options={"maxiter": 200, "ftol": 1e-10, "gtol": 1e-8},
+            options={"maxiter": 200, "ftol": ftol, "gtol": 1e-8},
         )
         return self._to_x(result.x), float(result.fun), xs, es
 
@@ -640,7 +641,7 @@ class HamiltonianEstimator:
             np.array(couplings),
             self.names,
             used,
-            _elbow_index(scaled, misfit),
+            _elbow_index(misfit, self._sigma, self._m.size),
         )
 
     # ------------------------------------------------------------- sampling
@@ -777,11 +778,15 @@ class HamiltonianEstimator:
         n_burn: int = 300,
         progress: Progress | None = None,
     ) -> PosteriorSamples:
-        """Sample p(x | data) ~ exp(-E(x)) on the box by random-walk Metropolis from the MAP.
+        """Sample p(x | data) ~ exp(-E(x)) on the box by adaptive random-walk Metropolis.
 
-        The proposal is Gaussian in box-scaled coordinates with a step adapted
-        during burn-in towards 30 % acceptance, reflected at the walls; every
-        ``thin``-th state is kept. Each kept sample's spin gap is computed.
+        The chain starts at the MAP estimate. Proposals are Gaussian in box-scaled
+        coordinates and reflected at the walls. During the first half of the burn-in
+        the step is isotropic; then the covariance of the chain so far, scaled by
+        2.38 / sqrt(d) (Haario et al. 2001), shapes the proposal, and an overall
+        factor is tuned towards 25 % acceptance until the burn-in ends. After it the
+        proposal is fixed (a valid Metropolis chain) and every ``thin``-th state is
+        kept. Each kept sample's spin gap is computed.
 
         Parameters
         ----------
@@ -789,9 +794,13 @@ class HamiltonianEstimator:
             Samples kept.
         sigma : float, optional
             Noise level; default the estimator's working sigma.
+        thin, n_burn : int
+            Thinning and burn-in (forward calls = n_burn + n * thin + n gaps).
         """
         x0 = self._fitted()
         check_positive_int(n, "n", minimum=2)
+        check_positive_int(thin, "thin")
+        check_positive_int(n_burn, "n_burn", minimum=20)
         sigma = self._sigma if sigma is None else float(sigma)
         if not sigma > 0:
             raise MIInputError(f"sigma must be positive; got {sigma!r}.")
@@ -800,31 +809,39 @@ class HamiltonianEstimator:
         dim = len(self.names)
         u = self._to_u(x0)
         logp = -beta * self.misfit(x0) - self._prior_terms(u[None, :])[0]
-        step = np.full(dim, 0.01)
+        shape = np.eye(dim) * 0.01
+        scale = 1.0
         accepted = proposed = 0
-        total_acc = total_prop = 0
+        kept_accepted = 0
+        history: list[np.ndarray] = []
         samples = []
         total = n_burn + n * thin
         for it in range(total):
-            new = _reflect(u + step * rng.standard_normal(dim))
+            new = _reflect(u + scale * (shape @ rng.standard_normal(dim)))
             lp = -beta * self.misfit(self._to_x(new)) - self._prior_terms(new[None, :])[0]
             proposed += 1
             if np.log(rng.random()) < lp - logp:
                 u, logp = new, lp
                 accepted += 1
-            if it < n_burn and (it + 1) % 25 == 0:
-                step = np.clip(step * np.exp(accepted / proposed - 0.3), 1e-6, 0.5)
-                accepted = proposed = 0
-            if it >= n_burn:
-                total_prop += 1
-                total_acc += int(np.all(u == new))
-                if (it - n_burn) % thin == thin - 1:
-                    samples.append(self._to_x(u))
+                kept_accepted += it >= n_burn
+            if it < n_burn:
+                history.append(u.copy())
+                if it + 1 == n_burn // 2:
+                    cov = np.cov(np.array(history[n_burn // 4 :]).T).reshape(dim, dim)
+                    cov += np.eye(dim) * 1e-12
+                    shape = np.linalg.cholesky(cov) * 2.38 / np.sqrt(dim)
+                    scale = 1.0
+                    accepted = proposed = 0
+                elif (it + 1) % 25 == 0:
+                    scale = float(np.clip(scale * np.exp(accepted / proposed - 0.25), 1e-4, 50))
+                    accepted = proposed = 0
+            elif (it - n_burn) % thin == thin - 1:
+                samples.append(self._to_x(u))
             if progress and (it + 1) % 25 == 0:
                 progress(it + 1, total + n)
         couplings = np.array(samples)
         gaps = np.array([spin_gap(self.cluster, self.as_dict(x), self.delta) for x in couplings])
-        return PosteriorSamples(self.names, couplings, gaps, sigma, total_acc / max(total_prop, 1))
+        return PosteriorSamples(self.names, couplings, gaps, sigma, kept_accepted / (n * thin))
 
 
 def _log_mean_exp(values: np.ndarray) -> float:
@@ -845,19 +862,15 @@ def _reflect(u: np.ndarray) -> np.ndarray:
     return np.where(u > 1.0, 2.0 - u, u)
 
 
-def _elbow_index(scaled: np.ndarray, misfit: np.ndarray) -> int:
-    """Index of the point farthest from the chord of (log scaled, log misfit)."""
-    if scaled.size < 3:
-        return 0
-    x = np.log10(scaled)
-    y = np.log10(np.maximum(misfit, 1e-300))
-    x = (x - x.min()) / max(np.ptp(x), 1e-12)
-    y = (y - y.min()) / max(np.ptp(y), 1e-12)
-    direction = np.array([x[-1] - x[0], y[-1] - y[0]])
-    direction /= max(np.linalg.norm(direction), 1e-12)
-    offsets = np.column_stack([x - x[0], y - y[0]])
-    distance = np.abs(offsets[:, 0] * direction[1] - offsets[:, 1] * direction[0])
-    return int(np.argmax(distance))
+def _elbow_index(misfit: np.ndarray, sigma: float, n_points: int) -> int:
+    """The strongest regularisation whose chi^2 rise stays within chi^2's own scatter.
+
+    chi^2 of n points with noise sigma scatters by sigma^2 sqrt(2 n); the elbow is the
+    last lambda (in increasing order) with chi^2(lambda) - chi^2(lambda_min) within that.
+    """
+    allowed = misfit[0] + sigma**2 * np.sqrt(2.0 * n_points)
+    within = np.flatnonzero(misfit <= allowed)
+    return int(within.max()) if within.size else 0
 
 
 def equivalent_fits(
@@ -997,18 +1010,22 @@ class GridCouplingSearch(_SteppedSearch):
 
 
 class BayesianCouplingSearch(_SteppedSearch):
-    """Bayesian optimisation of E(x) with lab 04's ``BayesianOptimizer``, then a local polish.
+    """Bayesian optimisation of E(x) with lab 04's ``BayesianOptimizer``, then local polishes.
 
     Global stage: ``n_candidates`` scrambled Sobol points of the coupling box are
     the candidate set; the first ``n_initial`` calls take Sobol points, then each
     call is the candidate of highest expected improvement of log E (a
-    Gaussian-process surrogate). Every ``stage_calls`` calls the box shrinks by
-    ``shrink`` around the incumbent (clipped to the original box), fresh Sobol
-    points fill it and the points already evaluated inside it are told to a new
-    optimizer. After ``n_global`` calls, L-BFGS-B (finite-difference gradients)
-    polishes the incumbent: a candidate set is finite, so the last digits of the
-    optimum come from a local search. Its calls are replayed one per step, so
-    E(x) best-so-far against forward calls counts every call of both stages.
+    Gaussian-process surrogate). Every ``stage_calls`` calls (default: never) the
+    box shrinks by ``shrink`` around the incumbent, fresh Sobol points fill it and
+    the points already evaluated inside it are told to a new optimizer.
+
+    Polish stage (after ``n_global`` calls): a candidate set is finite and E(x)
+    has narrow valleys, so L-BFGS-B (finite-difference gradients) descends from
+    the best point found so far; when it has converged, the next polish starts
+    from the best evaluated point farther than ``separation`` (box-scaled) from
+    every earlier start and optimum, and so on until the budget is spent. Each
+    polish's calls are replayed one per step, so E(x) best-so-far against forward
+    calls counts every call of both stages.
 
     Parameters
     ----------
@@ -1017,8 +1034,13 @@ class BayesianCouplingSearch(_SteppedSearch):
         Calls of the Bayesian-optimisation stage.
     n_candidates : int, default 1024
     n_initial : int, default 8
-    stage_calls : int, default 50
+    stage_calls : int, optional
+        Calls per box stage (default: one stage, the whole box).
     shrink : float, default 0.5
+    separation : float, default 0.15
+        Smallest box-scaled distance of a new polish start from earlier ones.
+    acquisition : {"EI", "PI", "UCB", "TS"}, default "EI"
+        Passed to ``BayesianOptimizer``.
     random_state : int or None
     """
 
@@ -1031,21 +1053,31 @@ class BayesianCouplingSearch(_SteppedSearch):
         n_global: int = 150,
         n_candidates: int = 1024,
         n_initial: int = 8,
-        stage_calls: int = 50,
+        stage_calls: int | None = None,
         shrink: float = 0.5,
+        separation: float = 0.15,
+        acquisition: str = "EI",
         random_state: int | None = None,
     ):
         super().__init__(estimator, random_state=random_state)
         self._bo_class = _bayesian_optimizer_class()
+        self.acquisition = acquisition
         self.n_global = check_positive_int(n_global, "n_global", minimum=2)
         self.n_candidates = check_positive_int(n_candidates, "n_candidates", minimum=16)
         self.n_initial = check_positive_int(n_initial, "n_initial")
-        self.stage_calls = check_positive_int(stage_calls, "stage_calls", minimum=2)
+        self.stage_calls = (
+            self.n_global
+            if stage_calls is None
+            else check_positive_int(stage_calls, "stage_calls", minimum=2)
+        )
         if not 0 < shrink < 1:
             raise MIInputError(f"shrink must be between 0 and 1; got {shrink!r}.")
         self.shrink = float(shrink)
+        self.separation = float(separation)
         self.stage = 0
-        self._polish: list[tuple[np.ndarray, float]] | None = None
+        self.polish_starts: list[np.ndarray] = []
+        self._polish: list[tuple[np.ndarray, float]] = []
+        self._avoid: list[np.ndarray] = []
         self._lo0, self._hi0 = estimator.box
         self._half = (self._hi0 - self._lo0) / 2
         self._new_stage((self._lo0 + self._hi0) / 2)
@@ -1066,7 +1098,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         told_y = np.log(np.maximum(np.array(self._e)[inside], 1e-300)) if inside.any() else []
         self.candidates = np.vstack([told_x, fresh])
         self._optimizer = self._bo_class(
-            self.candidates, acquisition="EI", goal="minimize", random_state=seed
+            self.candidates, acquisition=self.acquisition, goal="minimize", random_state=seed
         )
         if len(told_x):
             self._optimizer.tell(np.arange(len(told_x)), np.asarray(told_y))
@@ -1091,15 +1123,27 @@ class BayesianCouplingSearch(_SteppedSearch):
         self._optimizer.tell([index], [np.log(max(value, 1e-300))])
         self._n_told += 1
 
+    def _polish_start(self) -> np.ndarray | None:
+        est = self.estimator
+        order = np.argsort(self._e[: self.n_global])
+        for k in order:
+            u = est._to_u(self._x[k])
+            if all(np.linalg.norm(u - a) > self.separation for a in self._avoid):
+                return self._x[k]
+        return None
+
     def _next_polish(self) -> None:
-        if self._polish is None:
+        if not self._polish:
+            start = self._polish_start()
+            if start is None:
+                raise MIInputError("every promising start has been polished; no call is left.")
             est = self.estimator
             before = getattr(est, "_calls", 0)
-            _, _, xs, es = est._local(self.trace.best_x, est.lam)
+            x, _, xs, es = est._local(start, est.lam, ftol=1e-9)
             est._calls = before  # the calls are counted when replayed below
+            self.polish_starts.append(np.array(start))
+            self._avoid += [est._to_u(start), est._to_u(x)]
             self._polish = list(zip(xs, es, strict=True))
-        if not self._polish:
-            raise MIInputError("the local polish has converged; no call is left to make.")
         x, e = self._polish.pop(0)
         self.estimator._calls = getattr(self.estimator, "_calls", 0) + 1
         self._x.append(np.array(x, float))
@@ -1107,11 +1151,11 @@ class BayesianCouplingSearch(_SteppedSearch):
 
     @property
     def converged(self) -> bool:
-        """True once the polish has replayed its last call."""
-        return self._polish is not None and not self._polish
+        """True when no polish is under way and no start is left to polish."""
+        return self.n_calls >= self.n_global and not self._polish and self._polish_start() is None
 
     def step(self, n: int = 1) -> SearchTrace:
-        """Make up to ``n`` more forward calls (fewer once the polish has converged)."""
+        """Make up to ``n`` more forward calls (fewer once nothing is left to polish)."""
         check_positive_int(n, "n")
         for _ in range(n):
             if self.converged:
@@ -1120,7 +1164,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         return self.trace
 
     def run(self, n_calls: int, progress: Progress | None = None) -> SearchTrace:
-        """Continue until ``n_calls`` forward calls in total or the polish has converged."""
+        """Continue until ``n_calls`` forward calls in total (or nothing is left to polish)."""
         check_positive_int(n_calls, "n_calls")
         while self.n_calls < n_calls and not self.converged:
             self._next()
