@@ -775,7 +775,7 @@ class HamiltonianEstimator:
         *,
         sigma: float | None = None,
         thin: int = 5,
-        n_burn: int = 300,
+        n_burn: int = 400,
         progress: Progress | None = None,
     ) -> PosteriorSamples:
         """Sample p(x | data) ~ exp(-E(x)) on the box by adaptive random-walk Metropolis.
@@ -833,7 +833,9 @@ class HamiltonianEstimator:
                     scale = 1.0
                     accepted = proposed = 0
                 elif (it + 1) % 25 == 0:
-                    scale = float(np.clip(scale * np.exp(accepted / proposed - 0.25), 1e-4, 50))
+                    scale = float(
+                        np.clip(scale * np.exp(3 * (accepted / proposed - 0.25)), 1e-4, 50)
+                    )
                     accepted = proposed = 0
             elif (it - n_burn) % thin == thin - 1:
                 samples.append(self._to_x(u))

@@ -600,7 +600,7 @@ class HamiltonianLab(LabApp):
         with self.progress_shown("Posterior") as progress:
             self._ensure_map(progress)
             samples = self.estimator.posterior_samples(
-                n, sigma=sigma, thin=3, n_burn=200, progress=progress
+                n, sigma=sigma, thin=3, n_burn=400, progress=progress
             )
         self.posterior = samples
         self._redraw_posterior()
