@@ -14,3 +14,9 @@ TORNADO_STREAM_BUFFER_BYTES = 100 * 2**20
 #: buffer, which is the real cap: a larger setting would only promise what cannot arrive.
 #: A message above the cap closes the page's connection to its kernel.
 WEBSOCKET_MAX_MESSAGE_BYTES = 96 * 2**20
+
+#: Most atoms in one structure (one frame) that a file may hold: what the 3D view shows.
+MAX_FRAME_ATOMS = 20_000
+
+#: Most atoms read from one file, all frames together.
+MAX_READ_ATOMS = 100_000
