@@ -63,7 +63,7 @@ def _free_port() -> int:
 class VoilaServer:
     """A running ``mi-lab`` (Voila) server on a free local port."""
 
-    def __init__(self, notebooks: Path):
+    def __init__(self, notebooks: Path, extra_args: tuple[str, ...] = ()):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkstemp(prefix="voila-", suffix=".log")[1])
@@ -74,6 +74,7 @@ class VoilaServer:
             "--no-browser",
             f"--port={self.port}",
             f"--notebooks={notebooks}",
+            *extra_args,
         ]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self._log = self.log_path.open("w")

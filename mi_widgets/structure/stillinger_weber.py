@@ -35,6 +35,11 @@ from ase.data import atomic_numbers
 from ase.neighborlist import neighbor_list
 
 from mi_widgets._errors import MIInputError
+from mi_widgets.structure._neighbors import check_atoms, check_neighbor_search
+
+#: Neighbours per atom within the cut-off beyond which the three-body sum (which grows as
+#: the square) is refused: a compressed liquid has about 20, a tiny cell millions.
+SW_MAX_NEIGHBORS_PER_ATOM = 500
 
 __all__ = [
     "SW_GERMANIUM",
@@ -151,6 +156,8 @@ def sw_pairs_and_triplets(
     >>> len(i), len(t1)  # 2 atoms x 4 bonds, 2 atoms x 6 bond angles
     (8, 12)
     """
+    check_atoms(atoms, "The structure")
+    cutoff = check_neighbor_search(atoms, cutoff, "cutoff", max_per_atom=SW_MAX_NEIGHBORS_PER_ATOM)
     i, j, vectors, distances = neighbor_list("ijDd", atoms, cutoff)
     order = np.argsort(i, kind="stable")
     i, j, vectors, distances = i[order], j[order], vectors[order], distances[order]
@@ -320,8 +327,15 @@ class StillingerWeber(Calculator):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        if not np.isfinite(atoms.positions).all():
-            raise MIInputError("Atom positions contain NaN or infinity; fix the structure first.")
+        # one check for NaN/inf positions and cell, overlapping atoms and a search too large
+        # for the three-body sum: with atoms apart and finite, the energy is finite
+        check_atoms(atoms, "The structure")
+        check_neighbor_search(
+            atoms,
+            float(self._cut.max()) + self.skin,
+            "The Stillinger-Weber cut-off",
+            max_per_atom=SW_MAX_NEIGHBORS_PER_ATOM,
+        )
         species = self._species_index(atoms)
         self.results.update(self._evaluate(atoms, species))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -21,7 +22,8 @@ class UploadedFile:
 
 
 def _megabytes(n_bytes: int) -> str:
-    return f"{n_bytes / 2**20:.1f} MB"
+    # rounded up, so a file just over the limit never reads as equal to it
+    return f"{math.ceil(n_bytes / 2**20 * 10) / 10:.1f} MB"
 
 
 def upload_button(accept: str = ".csv,.txt", description: str = "Upload") -> widgets.FileUpload:
