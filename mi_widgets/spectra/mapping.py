@@ -7,7 +7,7 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from mi_widgets._errors import check_positive_int
-from mi_widgets.spectra.fitting import BatchFitResult
+from mi_widgets.spectra.results import BatchFitResult
 
 __all__ = ["cluster_phases", "phase_features"]
 

@@ -18,16 +18,11 @@ from bokeh.models import ColumnDataSource, LinearColorMapper, Span
 
 from mi_widgets._errors import MIInputError, check_finite_array
 from mi_widgets.spectra import model as pm
-from mi_widgets.spectra.fitting import (
-    BatchFitResult,
-    PeakFitResult,
-    fit_many,
-    fit_peaks,
-    least_squares_from,
-    random_start,
-)
+from mi_widgets.spectra.batch import fit_many
 from mi_widgets.spectra.io import load_spectra, load_spectrum
 from mi_widgets.spectra.mapping import cluster_phases
+from mi_widgets.spectra.results import BatchFitResult, PeakFitResult
+from mi_widgets.spectra.single import fit_peaks, least_squares_from, random_start
 from mi_widgets.viz import (
     OKABE_ITO,
     ErrorBanner,
