@@ -11,7 +11,12 @@ from mi_widgets.spectra.generate import (
     make_spectrum,
 )
 from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
-from mi_widgets.spectra.mapping import cluster_phases, phase_features
+from mi_widgets.spectra.mapping import (
+    PhaseAgreement,
+    cluster_phases,
+    compare_phases,
+    phase_features,
+)
 from mi_widgets.spectra.results import (
     BackgroundFit,
     BatchFitResult,
@@ -30,9 +35,11 @@ __all__ = [
     "PeakFitResult",
     "PeakModel",
     "PeakTable",
+    "PhaseAgreement",
     "SpectralImage",
     "SpectrumTruth",
     "cluster_phases",
+    "compare_phases",
     "fit_many",
     "fit_peaks",
     "gaussian",
