@@ -10,7 +10,18 @@ import numpy as np
 
 from mi_widgets._errors import MIInputError, check_finite_array
 
-__all__ = ["load_example_spectrum", "load_spectra", "load_spectrum"]
+__all__ = [
+    "MAX_APP_MAP_VALUES",
+    "MAX_MAP_VALUES",
+    "load_example_spectrum",
+    "load_spectra",
+    "load_spectrum",
+]
+
+#: Largest stack a loader reads, in values (pixels x channels): 2^25 floats are 256 MiB.
+MAX_MAP_VALUES = 2**25
+#: Largest map the spectral-map app fits at once (about 5-10 s of CPU on one core).
+MAX_APP_MAP_VALUES = 4_000_000
 
 _COMMENT = ("#", "%", "//")
 _DELIMITERS = (",", ";", "\t")
