@@ -32,10 +32,11 @@ def initial_design(truth: Any, n_initial: int = 5, random_state: int | None = No
 def unary_binary_design(coordinates: Any, n_per_edge: int | None = 3) -> np.ndarray:
     """Pure elements and points on the binary edges of a composition simplex.
 
-    The remedy of Terayama et al. (2019) for ternary (and higher) systems: the binary
-    phase diagrams bounding a ternary are usually known, so a campaign starts from the
-    pure elements and the binary edges instead of random interior points, and the sampler
-    spends its budget inside the triangle.
+    A start for ternary (and higher) systems. Terayama et al. (Scripta Mater. 208, 114335
+    (2022)) start a ternary from the single-component (unary) information alone; the
+    binary diagrams that bound a ternary are usually known too, so this design adds points
+    on the binary edges. The sampler then spends its budget inside the triangle instead of
+    rediscovering the edges, and no phase of the edges has to be found by chance.
 
     Parameters
     ----------

@@ -3,8 +3,11 @@
 Follows Terayama, Tamura et al., Phys. Rev. Materials 3, 033802 (2019): estimate every
 candidate's phase-membership probabilities from the points measured so far by label
 propagation or spreading, score each candidate's uncertainty, and measure the most
-uncertain one next. Extensions: coexisting phases (Terayama et al., Scripta Mater. 208,
-114335 (2022)) and batches of proposals (Tamura et al., STAM Methods 2, 153 (2022)).
+uncertain one next. Extensions: coexisting phases (after Terayama et al., Scripta Mater.
+208, 114335 (2022), who prepare the training data so that a multiphase point informs each
+of its phases; the scheme below is this lab's own form of that idea) and batches of
+proposals (Tamura et al., "Machine-learning-based phase diagram construction for
+high-throughput batch experiments", Sci. Technol. Adv. Mater.: Methods 2, 153 (2022)).
 
 Exploration: on the sparse kNN graph a label travels one hop per sweep, so every candidate
 starts from a prior, its nearest measured label weighted by ``exp(-prior_gamma d^2)`` and
