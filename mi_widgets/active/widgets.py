@@ -443,7 +443,12 @@ class PhaseDiagramLab(LabApp):
         """Compute the next proposals (cleared first, so a failure leaves none shown)."""
         self.proposals = np.array([], dtype=int)
         free = int((~self.sampler.measured_mask).sum())
-        if free == 0 or not self.sampler.measured_mask.any():
+        if not self.sampler.measured_mask.any():
+            raise MIInputError(
+                f"No candidate in {self.diagram.name} has a phase yet; fill in the phases of "
+                "a few measured candidates (at least two different phases) and upload it again."
+            )
+        if free == 0:
             return
         n = check_positive_int(self.batch_size.value, "batch size", maximum=50)
         if n > free:
