@@ -520,3 +520,29 @@ def test_refit_importance_gives_twins_zero_where_permutation_does_not():
     assert permuted.importances_mean[0] > 0.1 and permuted.importances_mean[1] > 0.05
     assert np.all(np.abs(refit[:2]) < 0.3 * permuted.importances_mean[:2])
     assert refit[2] > 0.2
+
+
+def test_learn_core_modules_import_no_ui_and_io_imports_no_other_learn_module():
+    """``importance.py`` is core now (its widget moved to ``widgets.py``); no io <-> cycle."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import mi_widgets.learn.io as io_module
+
+    tree = ast.parse(Path(io_module.__file__).read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert not [m for m in imported if m.startswith("mi_widgets.learn")]
+    code = (
+        "import sys\n"
+        "import mi_widgets.learn, mi_widgets.learn.importance, mi_widgets.learn.studies\n"
+        "ui = ('ipywidgets', 'bokeh', 'nglview', 'jupyter_bokeh')\n"
+        "print(','.join(m for m in ui if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

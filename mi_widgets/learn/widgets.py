@@ -317,13 +317,13 @@ class PermutationImportanceExplorer(LabApp):
         )
         self.on_change(self.target_dropdown, self._on_target)
         self.status = widgets.HTML("")
-        self.mae_label = widgets.HTML("")
+        self.mae_label = widgets.HTML("", layout=widgets.Layout(max_width="400px"))
         self.mae_label.add_class("mi-importance-mae")
 
         self._bar_source = ColumnDataSource({"feature": [], "mean": [], "lower": [], "upper": []})
         self.bar_figure = new_figure(
             "Importance: MAE increase",
-            width=470,
+            width=440,
             height=560,
             y_range=FactorRange(factors=[]),
             tools="tap,reset,save",
@@ -356,7 +356,7 @@ class PermutationImportanceExplorer(LabApp):
         self._diagonal_source = ColumnDataSource({"x": [], "y": []})
         self.scatter_figure = new_figure(
             "Shuffled: -",
-            width=420,
+            width=390,
             height=380,
             x_axis_label=f"true {self.target_name}",
             y_axis_label=f"predicted {self.target_name}",
@@ -434,12 +434,17 @@ class PermutationImportanceExplorer(LabApp):
         bar_pane.add_class("mi-importance-bars")
         scatter_pane = bokeh_pane(self.scatter_figure)
         scatter_pane.add_class("mi-importance-scatter")
+        # Bars and scatter sit beside the controls from 1024 px; they wrap inside this box.
+        return widgets.HBox(
+            [bar_pane, widgets.VBox([scatter_pane, self.mae_label])],
+            layout=widgets.Layout(flex_flow="row wrap", flex="1 1 0%", min_width="480px"),
+        )
+
+    def _footer(self) -> widgets.Widget:
+        # The heat map needs ~16 px per feature for 12 px labels: a row of its own.
         corr_pane = bokeh_pane(self.correlation_figure)
         corr_pane.add_class("mi-importance-correlation")
-        return widgets.HBox(
-            [bar_pane, widgets.VBox([scatter_pane, self.mae_label, corr_pane])],
-            layout=widgets.Layout(flex_flow="row wrap"),
-        )
+        return corr_pane
 
     def _draw_bars(self) -> None:
         order = np.argsort(self.result.importances_mean)  # largest at the top
@@ -692,9 +697,10 @@ class ModelChoiceLab(LabApp):
             self.fig_epochs,
             self.fig_choice,
         ]
+        # Plots beside the controls from 1024 px (one column), two columns at 1280 px.
         return widgets.HBox(
             [bokeh_pane(f) for f in figures],
-            layout=widgets.Layout(flex_flow="row wrap", max_width="1400px"),
+            layout=widgets.Layout(flex_flow="row wrap", flex="1 1 0%", min_width="460px"),
         )
 
     # ------------------------------------------------------------ studies
@@ -763,8 +769,8 @@ class ModelChoiceLab(LabApp):
         n_grid, n_random = search.distinct_values("model__gamma")
         self._say(
             "search",
-            f"Search: best CV MAE grid {search.grid_mae.min():.4g}, random "
-            f"{search.random_mae.min():.4g}; distinct gamma values tried: grid {n_grid}, "
+            f"Search: best CV MAE grid {search.grid_mae.min():.3g}, random "
+            f"{search.random_mae.min():.3g}; distinct gamma values tried: grid {n_grid}, "
             f"random {n_random}.",
         )
 
@@ -803,7 +809,7 @@ class ModelChoiceLab(LabApp):
                 upper=study.mae + study.std,
             )
         text = ", ".join(
-            f"{html.escape(name)} {s.mae.min():.4g} at {int(s.depths[np.argmin(s.mae)])} layers"
+            f"{html.escape(name)} {s.mae.min():.3g} at {int(s.depths[np.argmin(s.mae)])} layers"
             for name, s in studies.items()
         )
         self._say("depth", f"Depth: best CV MAE {text}.")
@@ -833,8 +839,8 @@ class ModelChoiceLab(LabApp):
         self._say(
             "epochs",
             f"Training length: validation MAE lowest at epoch {curve.best_epoch} "
-            f"({curve.validation_mae.min():.4g}); at epoch {int(curve.epochs[-1])}: "
-            f"train {curve.train_mae[-1]:.4g}, validation {curve.validation_mae[-1]:.4g}.",
+            f"({curve.validation_mae.min():.3g}); at epoch {int(curve.epochs[-1])}: "
+            f"train {curve.train_mae[-1]:.3g}, validation {curve.validation_mae[-1]:.3g}.",
         )
 
     def run_choice(self) -> None:
@@ -864,7 +870,7 @@ class ModelChoiceLab(LabApp):
         self._say(
             "choice",
             f"Chosen by CV: <b>{html.escape(choice.chosen)}</b>, test MAE (used once): "
-            f"{choice.test_mae:.4g} ({choice.n_train} train / {choice.n_test} test rows).",
+            f"{choice.test_mae:.3g} ({choice.n_train} train / {choice.n_test} test rows).",
         )
 
     def run_all(self) -> None:
