@@ -447,8 +447,8 @@ class StructureMapExplorer(LabApp):
         )
         where = f"T = {temperature:.0f} K, " if np.isfinite(temperature) else ""
         self._frame_info.value = (
-            f"<small>frame {i + 1} of {len(r.frames)}: {where}{len(labels)} atoms<br>"
-            f"{html.escape(shares)}</small>"
+            f"<div style='font-size:13px;line-height:1.35'>frame {i + 1} of {len(r.frames)}: "
+            f"{where}{len(labels)} atoms<br>{html.escape(shares)}</div>"
         )
 
 
