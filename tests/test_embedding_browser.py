@@ -51,7 +51,8 @@ def _open(voila_server, browser_context, width: int, height: int):
     page.goto(voila_server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=120_000)
     try:
         wait_for_voila(page)
-        page.locator(".mi-structure-map").first.wait_for(state="visible", timeout=120_000)
+        # Voila shows cells as they run: the app comes after the map is fitted (slow under load)
+        page.locator(".mi-structure-map").first.wait_for(state="visible", timeout=300_000)
         page.locator(".mi-structure-view canvas").first.wait_for(state="visible", timeout=120_000)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
