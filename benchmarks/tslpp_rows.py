@@ -396,7 +396,8 @@ def bench_tslpp_neighbours(quick: bool = False) -> list[dict]:
             f"{exact['cpu']:.1f} s ({exact['wall']:.1f} s) / {exact['accuracy']:.3f}",
             f"{exact['cpu'] / ours['cpu']:.1f}x faster",
             ("< 60 s, same accuracy" if n == 100_000 else "-")
-            + (_met(ours["wall"] < 60 and ours["accuracy"] >= exact["accuracy"] - 0.005)),
+            # CPU seconds of one thread: the wall time of an idle machine, not of a shared one
+            + (_met(ours["cpu"] < 60 and ours["accuracy"] >= exact["accuracy"] - 0.005)),
         )
     )
     return rows

@@ -148,3 +148,24 @@ def test_3d_view_fills_its_canvas_with_the_cpu_throttled(voila_server, browser_c
     finally:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
         page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 800)])
+def test_3d_view_beside_the_controls_on_a_laptop(voila_server, browser_context, width, height):
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        page.goto(voila_server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=120_000)
+        wait_for_voila(page)
+        page.locator(".mi-structure-view canvas").first.wait_for(state="visible", timeout=120_000)
+
+        def box(selector: str) -> dict:
+            return page.locator(f".mi-structure-explorer {selector}").first.bounding_box()
+
+        controls, view = box(".mi-controls"), box(".mi-structure-view")
+        assert view["x"] >= controls["x"] + controls["width"] - 1  # beside, not below
+        assert view["y"] < controls["y"] + controls["height"] / 2
+        assert view["x"] + view["width"] <= width + 1  # not cut off
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()

@@ -127,6 +127,7 @@ class StructureMapExplorer(LabApp):
         self.uploaded: tuple[Atoms, ...] = ()
         self._build_plots()
         self._build_controls()
+        self.progress.layout.width = "240px"  # the default (300 px) is wider than the column
         self.view = structure_view(
             self._wrapped(self.frame),
             labels=self.result.labels[self.frame],
@@ -154,8 +155,10 @@ class StructureMapExplorer(LabApp):
         below = widgets.HBox([self._fraction_pane, self._summary])
         below.layout.flex_flow = "row wrap"
         main = widgets.VBox([maps, below])
-        main.layout.flex = "1 1 auto"
-        main.layout.min_width = "0"
+        # basis 0 and a minimum: the page wraps the main view below the controls only when
+        # the maps and the 3D view do not fit beside them (not because of the wide plot below)
+        main.layout.flex = "1 1 0%"
+        main.layout.min_width = "640px"
         return main
 
     # ------------------------------------------------------------------ building
@@ -444,8 +447,8 @@ class StructureMapExplorer(LabApp):
         )
         where = f"T = {temperature:.0f} K, " if np.isfinite(temperature) else ""
         self._frame_info.value = (
-            f"<small>frame {i + 1} of {len(r.frames)}: {where}{len(labels)} atoms<br>"
-            f"{html.escape(shares)}</small>"
+            f"<div style='font-size:13px;line-height:1.35'>frame {i + 1} of {len(r.frames)}: "
+            f"{where}{len(labels)} atoms<br>{html.escape(shares)}</div>"
         )
 
 

@@ -250,10 +250,15 @@ class StructureExplorer(LabApp):
         ]
 
     def _main(self) -> widgets.Widget:
-        return widgets.HBox(
+        main = widgets.HBox(
             [widgets.VBox([self._view]), widgets.VBox([self._rdf_pane])],
             layout={"flex_flow": "row wrap"},
         )
+        # basis 0 and a minimum: the 3D view stays beside the controls from 1024 px wide;
+        # g(r) goes below it where both do not fit
+        main.layout.flex = "1 1 0%"
+        main.layout.min_width = "530px"
+        return main
 
     # ----- callbacks: ignore echoes of our own updates, then call one action ----------------
     def _on_crystal(self, name: str) -> None:
