@@ -86,6 +86,9 @@ def _seeds() -> dict[str, bytes]:
         "spectra_npz": _npz(x=x, spectra=np.ones((2, 3, x.size))),
         "phase_csv": b"phase,x_B,T_K\nalpha,0,600\nbeta,0.5,700\n,0.25,650\nalpha,0.1,620\n",
         "table": b"composition,target\nFe2O3,1.5\nNiAl,0.25\nCu,3\n",
+        "diagram_name": b"eutectic",
+        "md_name": b"crystal_300K",
+        "crystal_name": b"Si (diamond)",
     }
 
 
@@ -108,19 +111,27 @@ def _claimed(content: bytes, pattern: bytes) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _structure_wrong(content: bytes, frames) -> str | None:
+def _structure_wrong(_content: bytes, frames) -> str | None:
     if not frames:
         return "no frames"
     for atoms in frames:
         if not (np.isfinite(atoms.positions).all() and np.isfinite(atoms.cell.array).all()):
             return "non-finite numbers"
+    return None
+
+
+def _xyz_wrong(content: bytes, frames) -> str | None:
     first = content.lstrip().split(b"\n", 1)[0].strip()
     if first.isdigit() and int(first) != len(frames[0]):
         return f"claims {int(first)} atoms, read {len(frames[0])}"
-    claimed = _claimed(content, rb"ITEM: NUMBER OF ATOMS\s*\n\s*(\d+)")
+    return _structure_wrong(content, frames)
+
+
+def _dump_wrong(content: bytes, frames) -> str | None:
+    claimed = _claimed(content, rb"ITEM: NUMBER OF ATOMS\s*\n\s*(\d+)\s*\n")
     if claimed is not None and claimed != len(frames[0]):
         return f"dump claims {claimed} atoms, read {len(frames[0])}"
-    return None
+    return _structure_wrong(content, frames)
 
 
 def _spectrum_wrong(_content: bytes, result) -> str | None:
@@ -172,9 +183,7 @@ def _as_text(content: bytes) -> str:
 LOADERS: dict[str, Loader] = {
     loader.name: loader
     for loader in (
-        Loader(
-            "structure.xyz", "extxyz", lambda b: read_frames(b, filename="up.xyz"), _structure_wrong
-        ),
+        Loader("structure.xyz", "extxyz", lambda b: read_frames(b, filename="up.xyz"), _xyz_wrong),
         Loader(
             "structure.cif", "cif", lambda b: read_frames(b, filename="up.cif"), _structure_wrong
         ),
@@ -194,13 +203,13 @@ LOADERS: dict[str, Loader] = {
             "structure.lammpstrj",
             "lammps",
             lambda b: read_frames(b, filename="up.lammpstrj"),
-            _structure_wrong,
+            _dump_wrong,
         ),
         Loader(
             "trajectory.extxyz",
             "extxyz",
             lambda b: read_trajectory(b, filename="run.extxyz"),
-            _structure_wrong,
+            _xyz_wrong,
         ),
         Loader(
             "spectrum.csv", "spectrum", lambda b: load_spectrum(b, name="s.csv"), _spectrum_wrong
@@ -215,14 +224,14 @@ LOADERS: dict[str, Loader] = {
         Loader("table.csv", "table", lambda b: read_table(b, name="t.csv"), _table_wrong),
         Loader(
             "datasets.load_phase_diagram",
-            "phase_csv",
+            "diagram_name",
             lambda b: load_phase_diagram(_as_text(b)),
             _no_check,
         ),
-        Loader("datasets.load_si_md", "phase_csv", lambda b: load_si_md(_as_text(b)), _no_check),
+        Loader("datasets.load_si_md", "md_name", lambda b: load_si_md(_as_text(b)), _no_check),
         Loader(
             "datasets.builtin_crystal",
-            "phase_csv",
+            "crystal_name",
             lambda b: builtin_crystal(_as_text(b)),
             _no_check,
         ),

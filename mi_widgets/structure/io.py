@@ -68,7 +68,7 @@ def builtin_crystal(name: str) -> Atoms:
     """
     if name not in BUILTIN_CRYSTALS:
         listed = ", ".join(BUILTIN_CRYSTALS)
-        raise MIInputError(f"Unknown crystal {name!r}; choose one of {listed}.")
+        raise MIInputError(f"Unknown crystal {str(name)[:40]!r}; choose one of {listed}.")
     atoms = bulk(**BUILTIN_CRYSTALS[name])
     atoms.info["source"] = name
     return atoms
