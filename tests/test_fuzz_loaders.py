@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fuzz_corpus import LOADERS, NASTY, SEEDS, mutate, verdict
+from fuzz_corpus import LOADERS, NASTY, SEEDS, mutate, unclear_reason, verdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from mi_widgets._errors import MIInputError
+from mi_widgets.viz.upload import read_upload, upload_button
 
 EDITS = st.lists(
     st.tuples(
@@ -57,3 +60,24 @@ def test_random_bytes_load_or_get_one_clear_sentence(name, content):
 def test_seed_files_load(name):
     outcome, detail = verdict(LOADERS[name], SEEDS[LOADERS[name].seed])
     assert outcome == "loaded", detail
+
+
+@pytest.mark.timeout(300)
+@FUZZ
+@given(
+    name=st.one_of(st.text(max_size=300), st.integers(), st.none()),
+    content=st.binary(max_size=256),
+    declared=st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=8), st.floats()),
+)
+def test_any_upload_value_a_client_sends_is_read_or_refused(name, content, declared):
+    """A scripted client can put anything in a FileUpload's value (names, sizes)."""
+    upload = upload_button()
+    entry = {"name": name, "type": "", "size": declared, "content": memoryview(content)}
+    entry["last_modified"] = 0
+    upload.set_state({"value": [entry]})
+    try:
+        uploaded = read_upload(upload)
+    except MIInputError as error:
+        assert unclear_reason(str(error)) is None, str(error)
+        return
+    assert uploaded.content == content and len(uploaded.name) <= 255
