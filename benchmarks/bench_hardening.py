@@ -26,7 +26,7 @@ OUTCOMES = ("loaded", "clear", "unclear", "crash", "wrong", "hang")
 TIMEOUT_S = 5
 
 
-class _Hang(Exception):
+class _Hang(BaseException):  # not caught by the code under test
     pass
 
 
@@ -151,7 +151,7 @@ def issue_inputs() -> list[tuple[str, object]]:
     return cases
 
 
-def run_issue_inputs() -> Counter:
+def run_issue_inputs(verbose: bool = True) -> Counter:
     from fuzz_corpus import unclear_reason
 
     from mi_widgets._errors import MIInputError
@@ -171,7 +171,8 @@ def run_issue_inputs() -> Counter:
 
         outcome, detail = _run(call)
         tally[outcome] += 1
-        print(f"  {description:38s} {outcome:8s} {detail[:110]}")
+        if verbose:
+            print(f"  {description:38s} {outcome:8s} {detail[:110]}")
     return tally
 
 
@@ -199,7 +200,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     if args.json:
         counts = loader_corpus(args.n, args.random)
-        print(json.dumps({name: dict(tally) for name, tally in counts.items()}))
+        issue = run_issue_inputs(verbose=False)
+        print(json.dumps({"issue": dict(issue), **{k: dict(v) for k, v in counts.items()}}))
         return
     started = time.perf_counter()
     print("The hardening issue's inputs (structure code), this checkout:")
@@ -221,7 +223,13 @@ def main() -> None:
             cwd=args.before,
         ).stdout
         before = {name: Counter(tally) for name, tally in json.loads(out.splitlines()[-1]).items()}
+        issue_before = before.pop("issue")
         _table(f"Same corpus, {args.before}", before)
+        print(
+            f"\nThe issue's inputs on {args.before}: "
+            + ", ".join(f"{o} {issue_before[o]}" for o in OUTCOMES)
+            + f" (of {sum(issue_before.values())})"
+        )
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 
