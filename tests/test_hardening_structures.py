@@ -52,6 +52,10 @@ def _text(atoms: Atoms, fmt: str) -> bytes:
             "POSCAR",
         ),
         (b"CRYSTAL\nPRIMVEC\n5 0 0\n0 5 0\n0 0 5\nPRIMCOORD\n1000000000 1\n14 0 0 0\n", "a.xsf"),
+        (
+            b"&system\n nat = 1000000000, ntyp = 1\n/\nATOMIC_POSITIONS angstrom\nSi 0 0 0\n",
+            "a.pwi",
+        ),
     ],
 )
 def test_claimed_atom_counts_are_checked_against_the_file(content, filename, no_parser):

@@ -286,3 +286,28 @@ def test_mi_lab_runs_voila_through_its_own_interpreter(monkeypatch, tmp_path):
     monkeypatch.setattr(cli.os, "execve", lambda path, command, env: ran.append(path))
     assert cli.main(["--no-browser"]) == 0
     assert ran == [sys.executable]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_closing_a_browser_tab_frees_its_kernel(upload_server, browser_context):
+    page = browser_context.new_page()
+    page.goto(upload_server.url("upload.ipynb"), wait_until="domcontentloaded", timeout=120_000)
+    page.locator(".widget-upload").first.wait_for(timeout=120_000)
+    page.wait_for_function("() => document.cookie.includes('_xsrf=')", timeout=30_000)
+    kernel_id = re.search(r'"kernelId": *"([0-9a-f-]+)"', page.content()).group(1)
+    kernel_url = f"{upload_server.base}/api/kernels/{kernel_id}"
+    assert _get(kernel_url)[0] == 200
+    page.close(run_before_unload=True)  # the page sends its shutdown beacon
+    for _ in range(60):  # bounded: up to ~30 s
+        if _get(kernel_url)[0] == 404:
+            break
+        time.sleep(0.5)
+    assert _get(kernel_url)[0] == 404, "the kernel of the closed tab is still running"
+
+
+def test_kernels_without_a_tab_are_culled_even_when_busy():
+    command = cli.voila_command(cli.NOTEBOOKS)
+    assert "--MappingKernelManager.cull_connected=False" in command
+    assert "--MappingKernelManager.cull_busy=True" in command
+    assert f"--MappingKernelManager.cull_idle_timeout={cli.CULL_IDLE_TIMEOUT_S}" in command

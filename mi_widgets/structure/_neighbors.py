@@ -76,7 +76,7 @@ class NeighborPairs:
         return sp.diags(1.0 / np.maximum(sizes, 1.0)) @ matrix
 
 
-def check_atoms(atoms: Atoms, name: str = "atoms") -> Atoms:
+def check_atoms(atoms: Atoms, name: str = "atoms", *, overlaps: bool = True) -> Atoms:
     """Check that ``atoms`` is a usable structure.
 
     Finite positions and cell, a cell where it is periodic, a density that atoms can
@@ -126,8 +126,22 @@ def check_atoms(atoms: Atoms, name: str = "atoms") -> Atoms:
             f"{name} packs {len(atoms)} atoms into {abs(atoms.cell.volume):.3g} A^3, denser than "
             f"atoms {MIN_ATOM_DISTANCE} A apart can be; check the cell (is it in Angstrom?)."
         )
-    _refuse_overlaps(atoms, name)
+    if overlaps:  # callers that list pairs anyway may check the distances themselves
+        _refuse_overlaps(atoms, name)
     return atoms
+
+
+def refuse_close_pairs(
+    i: np.ndarray, j: np.ndarray, d: np.ndarray, name: str, limit: float = MIN_ATOM_DISTANCE
+) -> None:
+    """Refuse the closest of the pairs ``(i, j)`` at distances ``d`` if it is below ``limit``."""
+    if len(d) and d.min() < limit:
+        k = int(np.argmin(d))
+        a, b = sorted((int(i[k]), int(j[k])))
+        raise MIInputError(
+            f"Atoms {a} and {b} of {name} are {d[k]:.2g} A apart: they sit on top of each "
+            f"other (closer than {limit} A); remove duplicated atoms or fix the cell."
+        )
 
 
 def _refuse_overlaps(atoms: Atoms, name: str) -> None:
@@ -141,13 +155,7 @@ def _refuse_overlaps(atoms: Atoms, name: str) -> None:
         i, j = half[:, 0], half[:, 1]
         vectors = _minimum_image(points[j] - points[i], box)
         d = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
-    if len(d):
-        k = int(np.argmin(d))
-        a, b = sorted((int(i[k]), int(j[k])))
-        raise MIInputError(
-            f"Atoms {a} and {b} of {name} are {d[k]:.2g} A apart: they sit on top of each "
-            f"other (closer than {MIN_ATOM_DISTANCE} A); remove duplicated atoms or fix the cell."
-        )
+    refuse_close_pairs(i, j, d, name)
 
 
 def _atom_density(atoms: Atoms) -> float:

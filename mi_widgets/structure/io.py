@@ -68,7 +68,7 @@ def builtin_crystal(name: str) -> Atoms:
     """
     if name not in BUILTIN_CRYSTALS:
         listed = ", ".join(BUILTIN_CRYSTALS)
-        raise MIInputError(f"Unknown crystal {name!r}; choose one of {listed}.")
+        raise MIInputError(f"Unknown crystal {str(name)[:40]!r}; choose one of {listed}.")
     atoms = bulk(**BUILTIN_CRYSTALS[name])
     atoms.info["source"] = name
     return atoms
@@ -306,26 +306,54 @@ def _check_vasp_counts(lines: list[bytes], name: str) -> None:
                 return
 
 
+#: Python's own messages, which say nothing to a user about their file.
+_RAW_MESSAGE = re.compile(
+    r"invalid literal for|could not convert|index out of range|not enough values"
+    r"|too many values|NoneType|object has no attribute|unsupported operand|codec can't"
+    r"|unhashable|not subscriptable|takes \d+ positional|object is not|must be real number"
+    r"|out of bounds|unexpected keyword"
+)
+_NOT_A_NUMBER = re.compile(r"could not convert string to float: '(.{0,40})")
+
+
 def _parse(data: bytes, name: str, fmt: str, index: int | str) -> list[Atoms]:
     from ase.io import read
 
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MIInputError(
+            f"{name} is not UTF-8 text (byte {error.start} is {data[error.start]:#04x}); "
+            f"upload the {fmt} text file itself, not a binary or compressed file."
+        ) from None
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ASE warns on CIF details; errors are what we report
-        path = Path(folder) / name
+        path = Path(folder) / "upload"  # the format is known; the user's name is not a path
         path.write_bytes(data)
         try:
             frames = read(path, index=index, format=fmt)
         except Exception as error:  # ASE raises many types for malformed text
-            text = str(error).replace(str(path), name).strip()
-            reason = text.splitlines()[0][:160] if text else ""
-            detail = f" ({type(error).__name__}: {reason})" if reason else ""
-            raise MIInputError(
-                f"{name} could not be read as {fmt}{detail}; check that it is a valid {fmt} file."
-            ) from None
+            raise MIInputError(_parse_failure(error, str(path), name, fmt)) from None
     frames = frames if isinstance(frames, list) else [frames]
     if not frames:
         raise MIInputError(f"{name} contains no structure; check that it is a valid {fmt} file.")
     return frames
+
+
+def _parse_failure(error: Exception, path: str, name: str, fmt: str) -> str:
+    """One sentence for a parser error: ASE's own words when they are meant for people."""
+    text = str(error).replace(path, name).strip()
+    reason = text.splitlines()[0][:160] if text else ""
+    number = _NOT_A_NUMBER.search(reason)
+    if number:
+        token = number.group(1).rstrip("'")
+        return (
+            f"{name} could not be read as {fmt}: {token!r} stands where a number should be; "
+            f"check that it is a valid {fmt} file."
+        )
+    if not reason or _RAW_MESSAGE.search(reason) or len(reason) < 8:
+        return f"{name} could not be read as {fmt}; check that it is a complete, valid {fmt} file."
+    return f"{name} could not be read as {fmt} ({reason}); check that it is a valid {fmt} file."
 
 
 def read_structure(

@@ -35,7 +35,12 @@ from ase.data import atomic_numbers
 from ase.neighborlist import neighbor_list
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.structure._neighbors import check_atoms, check_neighbor_search
+from mi_widgets.structure._neighbors import (
+    MIN_ATOM_DISTANCE,
+    check_atoms,
+    check_neighbor_search,
+    refuse_close_pairs,
+)
 
 #: Neighbours per atom within the cut-off beyond which the three-body sum (which grows as
 #: the square) is refused: a compressed liquid has about 20, a tiny cell millions.
@@ -327,9 +332,10 @@ class StillingerWeber(Calculator):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        # one check for NaN/inf positions and cell, overlapping atoms and a search too large
-        # for the three-body sum: with atoms apart and finite, the energy is finite
-        check_atoms(atoms, "The structure")
+        # NaN/inf positions and cell, impossible densities and a search too large for the
+        # three-body sum are refused here, overlapping atoms from the pair list (_evaluate):
+        # with atoms apart and finite, the energy is finite
+        check_atoms(atoms, "The structure", overlaps=False)
         check_neighbor_search(
             atoms,
             float(self._cut.max()) + self.skin,
@@ -388,6 +394,7 @@ class StillingerWeber(Calculator):
     def _evaluate(self, atoms: Atoms, species: np.ndarray) -> dict:
         n_atoms = len(atoms)
         i, j, vectors, r = self._pairs(atoms)
+        refuse_close_pairs(i, j, r, "The structure", MIN_ATOM_DISTANCE)
         si, sj = species[i], species[j]
         cut = self._cut[si, sj]
         inside = r < cut
