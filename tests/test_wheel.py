@@ -102,6 +102,7 @@ def test_wheel_holds_the_data_and_notebooks(wheel):
 
 
 @pytest.mark.slow
+@pytest.mark.notebook
 def test_wheel_works_in_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--system-site-packages", venv], cwd=tmp_path)
