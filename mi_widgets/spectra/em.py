@@ -160,7 +160,8 @@ def em_step(
     p0 = np.maximum(precision.sum(axis=2), _TINY)
     p1 = precision @ x
     p2 = precision @ (x * x)
-    center = p1 / p0
+    # the Lorentzian precision weights can be negative in the tails: keep centres on the data
+    center = np.clip(p1 / p0, x[0], x[-1])
     fwhm2 = np.maximum(p2 - center * p1, 0.0) / n_peak
     fwhm = np.clip(np.sqrt(fwhm2), grid.min_fwhm, grid.max_fwhm)
     eta = state.eta if lorentz_mass is None else np.clip(lorentz_mass / n_peak, 0.0, 1.0)

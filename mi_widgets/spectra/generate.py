@@ -37,13 +37,16 @@ def make_spectrum(
     background_share: float = 0.2,
     fwhm_range: tuple[float, float] = (3.0, 8.0),
     min_separation: float = 0.8,
+    separation_of: str = "larger",
+    center_range: tuple[float, float] | None = None,
     random_state: int | np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray, SpectrumTruth]:
     """A spectrum of random overlapping peaks on a background, with Poisson noise.
 
-    Centres are drawn in the middle 70 % of the window, no closer than
-    ``min_separation`` times the larger FWHM; areas vary by up to 3x; eta is
-    drawn in [0, 0.8] for pseudo-Voigt peaks.
+    Centres are drawn in ``center_range`` (default: the middle 70 % of the
+    window), no closer than ``min_separation`` times the larger (or mean) FWHM
+    of the pair; areas vary by up to 3x; eta is drawn in [0, 0.8] for
+    pseudo-Voigt peaks.
 
     Parameters
     ----------
@@ -65,6 +68,10 @@ def make_spectrum(
         Range of the peak FWHMs (x units).
     min_separation : float, default 0.8
         Smallest centre distance in units of the larger FWHM of the pair.
+    separation_of : {"larger", "mean"}, default "larger"
+        Which FWHM of a pair ``min_separation`` multiplies.
+    center_range : (float, float), optional
+        Range of the centres (x units); default: the middle 70 % of ``x_range``.
     random_state : int or numpy.random.Generator, optional
         Seed.
 
@@ -84,11 +91,14 @@ def make_spectrum(
     check_positive_int(n_peaks, "n_peaks", maximum=20)
     check_choice(shape, "shape", pm.SHAPES)
     check_choice(background, "background", ("none", "uniform", "linear", "exponential"))
+    check_choice(separation_of, "separation_of", ("larger", "mean"))
     rng = np.random.default_rng(random_state)
     x = np.linspace(*x_range, n_channels)
     span = x_range[1] - x_range[0]
+    if center_range is None:
+        center_range = (x_range[0] + 0.15 * span, x_range[1] - 0.15 * span)
     fwhm = rng.uniform(*fwhm_range, n_peaks)
-    center = _separated_centres(rng, x_range, span, fwhm, min_separation)
+    center = _separated_centres(rng, center_range, fwhm, min_separation, separation_of)
     order = np.argsort(center)
     center, fwhm = center[order], fwhm[order]
     share = rng.uniform(1.0, 3.0, n_peaks)
@@ -112,12 +122,16 @@ def make_spectrum(
     return x, y, SpectrumTruth(center, fwhm, area, eta, background, params, expected)
 
 
-def _separated_centres(rng, x_range, span, fwhm, min_separation) -> np.ndarray:
-    lo, hi = x_range[0] + 0.15 * span, x_range[1] - 0.15 * span
+def _separated_centres(rng, center_range, fwhm, min_separation, separation_of) -> np.ndarray:
+    pair = (
+        np.maximum(fwhm[:, None], fwhm[None, :])
+        if separation_of == "larger"
+        else 0.5 * (fwhm[:, None] + fwhm[None, :])
+    )
     for _ in range(1000):
-        center = rng.uniform(lo, hi, fwhm.size)
+        center = rng.uniform(*center_range, fwhm.size)
         gaps = np.abs(center[:, None] - center[None, :])
-        need = min_separation * np.maximum(fwhm[:, None], fwhm[None, :])
+        need = min_separation * pair
         if np.all((gaps >= need) | np.eye(fwhm.size, dtype=bool)):
             return center
     raise MIInputError(
