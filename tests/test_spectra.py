@@ -498,3 +498,52 @@ def test_peak_model_validates_and_refuses_a_fit_of_another_model():
     assert fit.peak_model == PeakModel(2, "pseudo_voigt", "linear")
     with pytest.raises(MIInputError, match="use the same options"):
         fit_many(x, np.stack([y, y]), 2, background="uniform", init=fit)
+
+
+# ---------------------------------------------------------------- fidelity (lab 02 and lab 03)
+def _hard_spectrum(seed: int):
+    """Three overlapping pseudo-Voigt peaks: centres 20-80 of 0-100, FWHM 3-7, >= 0.6 mean FWHM."""
+    return make_spectrum(
+        3,
+        fwhm_range=(3.0, 7.0),
+        min_separation=0.6,
+        separation_of="mean",
+        center_range=(20.0, 80.0),
+        random_state=seed,
+    )
+
+
+@pytest.mark.parametrize("seed", [35, 57, 58, 10_010, 10_044, 20_008, 20_028, 20_037, 20_050])
+def test_overlapping_peaks_are_recovered_where_one_start_merges_two(seed):
+    """Spectra on which the best EM likelihood merged two peaks or parked one far off."""
+    x, y, truth = _hard_spectrum(seed)
+    fit = fit_peaks(x, y, 3, shape="pseudo_voigt", background="linear", random_state=seed % 100)
+    assert np.all(np.abs(fit.peaks.center - truth.center) < 0.1 * truth.fwhm)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_returned_peak_leaves_the_data_or_is_narrower_than_a_channel(seed):
+    x, y, _ = make_spectrum(2, total_counts=2e4, random_state=seed)
+    for n_peaks, background in ((4, "linear"), (5, "none"), (3, "exponential")):
+        fit = fit_peaks(x, y, n_peaks, background=background, random_state=seed)
+        assert np.all((fit.peaks.center >= x[0]) & (fit.peaks.center <= x[-1]))
+        assert np.all(fit.peaks.fwhm >= x[1] - x[0])
+        em = fit.history.params[:, : 4 * n_peaks : 4]
+        assert np.all((em >= x[0]) & (em <= x[-1]))
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (12, 9), (40, 40), (30, 80)])
+def test_every_phase_of_a_spectral_image_has_a_real_share(shape):
+    for seed in range(12):
+        phase = make_spectral_image(*shape, n_channels=20, random_state=seed).phase
+        fractions = np.bincount(phase.ravel(), minlength=3) / phase.size
+        assert fractions.min() >= 0.1, (seed, fractions)
+
+
+def test_clustering_with_the_true_phase_count_recovers_the_notebook_map():
+    from mi_widgets.spectra import cluster_phases, compare_phases
+
+    image = make_spectral_image(40, 40, random_state=0)  # the lab 03 map
+    batch = fit_many(image.x, image.spectra.reshape(1600, -1), 2, random_state=0)
+    agreement = compare_phases(cluster_phases(batch, 3), image.phase)
+    assert agreement.adjusted_rand >= 0.9 and agreement.matched >= 0.95

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.spectra import model as pm
@@ -179,7 +178,8 @@ def make_spectral_image(
 ) -> SpectralImage:
     """A map of a three-phase sample: two pseudo-Voigt peaks per pixel, Poisson noise.
 
-    The phases are smooth random domains. Each phase has its own peak
+    The phases are Voronoi domains (two relaxed seeds per phase), so each
+    phase covers a real share of the map. Each phase has its own peak
     positions (a chemical shift) and area ratio; on top, a strain gradient
     shifts the peaks by up to 0.3 eV across the map and the sample thickness
     (total counts) varies smoothly by +-30 %. The background is linear.
@@ -234,12 +234,26 @@ def make_spectral_image(
     return SpectralImage(x, spectra, phase, center, area, fwhm)
 
 
-def _phase_domains(rng: np.random.Generator, ny: int, nx: int) -> np.ndarray:
-    """Three smooth domains: the arg-max of three smoothed random fields."""
-    fields = rng.normal(size=(3, ny, nx))
-    smooth = np.stack([gaussian_filter(f, sigma=max(ny, nx) / 6.0, mode="wrap") for f in fields])
-    labels = np.argmax(smooth, axis=0)
-    for k in range(3):  # every phase present, even on tiny maps
+def _phase_domains(rng: np.random.Generator, ny: int, nx: int, n_phases: int = 3) -> np.ndarray:
+    """Voronoi domains: each phase owns the cells of two seeds, relaxed to near-equal area.
+
+    Seeds are drawn uniformly, moved a few times to the centroid of their cell
+    (Lloyd's algorithm) so that no cell is a sliver, and dealt to the phases in
+    turn, so every phase holds about a third of the map on any seed and size.
+    """
+    n_seeds = 2 * n_phases
+    yy, xx = np.meshgrid(np.arange(ny) + 0.5, np.arange(nx) + 0.5, indexing="ij")
+    pixels = np.stack([yy.ravel(), xx.ravel()], axis=1)
+    seeds = rng.uniform(0, 1, (n_seeds, 2)) * [ny, nx]
+    for _ in range(5):
+        owner = np.argmin(((pixels[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
+        for k in range(n_seeds):
+            if np.any(owner == k):
+                seeds[k] = pixels[owner == k].mean(axis=0)
+    owner = np.argmin(((pixels[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
+    phase_of_seed = rng.permutation(np.arange(n_seeds) % n_phases)
+    labels = phase_of_seed[owner].reshape(ny, nx)
+    for k in range(n_phases):  # every phase present, even on tiny maps
         if not np.any(labels == k):
             labels.flat[rng.integers(labels.size)] = k
     return labels
