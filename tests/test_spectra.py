@@ -15,6 +15,7 @@ from mi_widgets.spectra import (
     fit_many,
     fit_peaks,
     gaussian,
+    least_squares_from,
     load_spectra,
     load_spectrum,
     lorentzian,
@@ -547,3 +548,31 @@ def test_clustering_with_the_true_phase_count_recovers_the_notebook_map():
     batch = fit_many(image.x, image.spectra.reshape(1600, -1), 2, random_state=0)
     agreement = compare_phases(cluster_phases(batch, 3), image.phase)
     assert agreement.adjusted_rand >= 0.9 and agreement.matched >= 0.95
+
+
+# ---------------------------------------------------------------- units
+_UNIT_REFERENCE = {}
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    y_exponent=st.integers(min_value=-14, max_value=30),
+    x_scale=st.sampled_from([1e-12, 1.0, 1e4]),
+)
+def test_fits_do_not_depend_on_the_units_of_x_and_y(y_exponent, x_scale):
+    """Intensities x 1e-14 .. 1e30 and positions x 1e-12 give the same peaks, in those units."""
+    x, y, _ = make_spectrum(2, random_state=3)
+    if not _UNIT_REFERENCE:
+        _UNIT_REFERENCE["fit"] = fit_peaks(x, y, 2, random_state=0)
+    ref = _UNIT_REFERENCE["fit"]
+    y_scale = 10.0**y_exponent
+    fit = fit_peaks(x * x_scale, y * y_scale, 2, random_state=0)
+    np.testing.assert_allclose(fit.peaks.center / x_scale, ref.peaks.center, rtol=1e-7)
+    np.testing.assert_allclose(fit.peaks.fwhm / x_scale, ref.peaks.fwhm, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.area / (x_scale * y_scale), ref.peaks.area, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.height / y_scale, ref.peaks.height, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.center_err / x_scale, ref.peaks.center_err, rtol=1e-4)
+    np.testing.assert_allclose(fit.rss / y_scale**2, ref.rss, rtol=1e-6)
+    np.testing.assert_allclose(fit.model(x * x_scale) / y_scale, ref.model(x), rtol=1e-6, atol=1e-6)
+    lsq = least_squares_from(x * x_scale, y * y_scale, fit.history.params[0], 2, max_nfev=50)
+    assert np.all(np.isfinite(lsq))

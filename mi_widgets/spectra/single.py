@@ -531,6 +531,13 @@ def _fit_one(
     polish: bool,
     rng: np.random.Generator,
 ) -> PeakFitResult:
+    # Fit in units where x spans [0, 1] and max |y| is 1, report in the user's units: the
+    # tolerances and floors inside are then the same for eV and counts as for m and J.
+    units = _Units.of(x, y)
+    x_user, y_user = x, y
+    x, y = units.x_in(x), y / units.sy
+    if init is not None:
+        init = units.params_in(init, model) if init.size == model.n_params else units.x_in(init)
     grid = EMGrid.from_x(x)
     weights = em_weights(y, grid.dx)
     start = _starting_states(grid, weights, model, n_starts, init, rng)
@@ -550,26 +557,82 @@ def _fit_one(
     if polish and init is None:
         params, cov = _restart_components(x, y, params, cov, rss, model, grid)
     history = EMHistory(
-        params=np.concatenate([state_to_params(grid, s, model.background) for s, _ in path.frames]),
-        loglik=np.array([ll for _, ll in path.frames]),
+        params=units.params_out(
+            np.concatenate([state_to_params(grid, s, model.background) for s, _ in path.frames]),
+            model,
+        ),
+        loglik=units.loglik_out(np.array([ll for _, ll in path.frames]), weights.sum()),
     )
     params, cov = _sorted_by_centre(params, cov, model.n_peaks)
+    params, cov = units.params_out(params, model), units.cov_out(cov, model)
+    x, y = x_user, y_user
     fitted = model.curve(x, params)
     return PeakFitResult(
         peaks=PeakTable.from_params(params, model.n_peaks, cov),
         background=BackgroundFit.from_params(params, model, cov, float(x[0])),
-        loglik=path.loglik,
+        loglik=float(units.loglik_out(np.array(path.loglik), weights.sum())),
         bic=bic(y, fitted, model.n_free),
         rss=float(np.sum((fitted - y) ** 2)),
         n_iter=path.n_iter,
         converged=path.converged,
         history=history,
         params=params,
-        em_params=em_params,
+        em_params=units.params_out(em_params, model),
         shape=model.shape,
         background_kind=model.background,
         polished=polish,
     )
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The user's units: internal x = (x - x0) / sx, internal y = y / sy."""
+
+    x0: float
+    sx: float
+    sy: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> _Units:
+        top = float(np.max(np.abs(y)))
+        return cls(float(x[0]), float(x[-1] - x[0]), top if top > 0 else 1.0)
+
+    def x_in(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.x0) / self.sx
+
+    def _scale(self, model: PeakModel) -> np.ndarray:
+        """Internal to user units, entry by entry: user = scale * internal (+ x0 for centres)."""
+        sx, sy = self.sx, self.sy
+        peaks = np.tile([sx, sx, sx * sy, 1.0], model.n_peaks)
+        background = {
+            "none": [],
+            "uniform": [sy],
+            "linear": [sy, sy / sx],
+            "exponential": [sy, 1.0 / sx],
+            "shirley": [sy, 1.0 / sx],
+        }[model.background]
+        return np.r_[peaks, background]
+
+    def _shift(self, model: PeakModel) -> np.ndarray:
+        shift = np.zeros(model.n_params)
+        shift[: 4 * model.n_peaks : 4] = self.x0
+        return shift
+
+    def params_in(self, params: np.ndarray, model: PeakModel) -> np.ndarray:
+        return (params - self._shift(model)) / self._scale(model)
+
+    def params_out(self, params: np.ndarray, model: PeakModel) -> np.ndarray:
+        return params * self._scale(model) + self._shift(model)
+
+    def cov_out(self, cov: np.ndarray | None, model: PeakModel) -> np.ndarray | None:
+        if cov is None:
+            return None
+        scale = self._scale(model)
+        return cov * np.outer(scale, scale)
+
+    def loglik_out(self, loglik: np.ndarray, total_weight: float) -> np.ndarray:
+        """``sum_i w_i log p(x_i)`` in user units: weights scale by sx sy, densities by 1/sx."""
+        return self.sx * self.sy * (loglik - total_weight * np.log(self.sx))
 
 
 def _fit_auto(x, y, shape, background, max_peaks, **options) -> PeakFitResult:
@@ -657,5 +720,9 @@ def least_squares_from(
             f"need {model.n_params}."
         )
     check_positive_int(max_nfev, "max_nfev")
-    params, _ = _polish_one(x, y, start, model, EMGrid.from_x(x), max_nfev)
-    return _sorted_by_centre(params, None, n_peaks)[0]
+    units = _Units.of(x, y)
+    x_in = units.x_in(x)
+    params, _ = _polish_one(
+        x_in, y / units.sy, units.params_in(start, model), model, EMGrid.from_x(x_in), max_nfev
+    )
+    return units.params_out(_sorted_by_centre(params, None, n_peaks)[0], model)
