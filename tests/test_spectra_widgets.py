@@ -99,6 +99,9 @@ def test_picker_upload_good_and_bad_files(spectrum):
     _upload(picker, "bad.csv", b"x,y\n1,2\n2,abc\n3,4\n")
     assert "line 3 has text ('abc')" in picker.banner.message
     assert picker.result is before and picker.x is x
+    _upload(picker, "words.csv", b"energy;counts\nlow;high\nhigh;low\n")
+    assert "no rows of numbers (every line has text" in picker.banner.message
+    assert picker.result is before and picker.x is x
     _upload(picker, "huge.csv", b"1,2\n", size=UPLOAD_LIMIT_BYTES + 1)
     assert "the limit is" in picker.banner.message
     assert picker.result is before
