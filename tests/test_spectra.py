@@ -60,6 +60,7 @@ def test_jacobian_matches_central_differences(background):
         "linear": [3.0, -0.01],
         "exponential": [5.0, 0.02],
         "shirley": [1.0, 0.01],
+        "shirley_kinetic": [1.0, 0.01],
     }
     params = pm.join([40.0, 60.0], [5.0, 8.0], [100.0, 50.0], [0.3, 0.6], np.array(bg[background]))
     jac = pm.jacobian(x, params, 2, background)
@@ -253,6 +254,27 @@ def test_shirley_background_is_fitted_inside_the_model():
     np.testing.assert_allclose(fit.peaks.center, [284.8, 286.3, 288.9], atol=0.05)
     assert fit.background.params["k"] == pytest.approx(0.08, rel=0.1)
     np.testing.assert_allclose(fit.model(x), expected, atol=5 * np.sqrt(expected.max()))
+
+
+def test_kinetic_energy_shirley_step_is_on_the_low_energy_side():
+    """The same C 1s lines on a kinetic-energy axis: the background is higher below each peak."""
+    photon = 1486.6
+    binding = np.linspace(280, 295, 600)
+    params = pm.join(
+        [284.8, 286.3, 288.9], [1.1, 1.3, 1.4], [900.0, 300.0, 150.0], [0.3] * 3, [20.0, 0.08]
+    )
+    on_binding = pm.model(binding, params, 3, "shirley")
+    kinetic = photon - binding[::-1]  # increasing kinetic energy
+    params_ke = params.copy()
+    params_ke[0:12:4] = photon - params[0:12:4]
+    on_kinetic = pm.model(kinetic, params_ke, 3, "shirley_kinetic")
+    np.testing.assert_allclose(on_kinetic, on_binding[::-1], rtol=1e-12)
+    background = pm.background_curve(kinetic, params_ke, 3, "shirley_kinetic")
+    assert background[0] > background[-1]  # low kinetic energy = high binding energy
+    y = np.random.default_rng(1).poisson(on_kinetic).astype(float)
+    fit = fit_peaks(kinetic, y, 3, background="shirley_kinetic", random_state=0)
+    np.testing.assert_allclose(fit.peaks.center, np.sort(params_ke[0:12:4]), atol=0.05)
+    assert fit.background.params["k"] == pytest.approx(0.08, rel=0.1)
 
 
 def test_result_curves_add_up():

@@ -331,10 +331,12 @@ def fit_peaks(
     shape : {"pseudo_voigt", "gaussian", "lorentzian"}
         Peak profile. For pseudo-Voigt, ``eta`` is the Lorentzian fraction
         (lmfit's ``fraction``).
-    background : {"linear", "none", "uniform", "exponential", "shirley"}
+    background : {"linear", "none", "uniform", "exponential", "shirley", "shirley_kinetic"}
         Background component(s), fitted inside the model. The Shirley
         background's shape is recomputed from the current peaks at every EM
-        iteration and in the polish.
+        iteration and in the polish; ``"shirley"`` rises towards larger x (a
+        binding-energy axis), ``"shirley_kinetic"`` towards smaller x (a
+        kinetic-energy axis).
     init : sequence of float, mapping or PeakFitResult, optional
         Starting centres (x units), e.g. picked by hand; or a mapping with
         ``center``, ``fwhm``, ``area`` (or ``height``), optionally ``eta`` and
@@ -610,6 +612,7 @@ class _Units:
             "linear": [sy, sy / sx],
             "exponential": [sy, 1.0 / sx],
             "shirley": [sy, 1.0 / sx],
+            "shirley_kinetic": [sy, 1.0 / sx],
         }[model.background]
         return np.r_[peaks, background]
 
