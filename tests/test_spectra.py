@@ -598,3 +598,13 @@ def test_fits_do_not_depend_on_the_units_of_x_and_y(y_exponent, x_scale):
     np.testing.assert_allclose(fit.model(x * x_scale) / y_scale, ref.model(x), rtol=1e-6, atol=1e-6)
     lsq = least_squares_from(x * x_scale, y * y_scale, fit.history.params[0], 2, max_nfev=50)
     assert np.all(np.isfinite(lsq))
+
+
+@pytest.mark.parametrize(("x_scale", "y_scale"), [(1.0, 1e-14), (1.0, 1e30), (1e-12, 1e-14)])
+def test_fit_many_does_not_depend_on_the_units_either(x_scale, y_scale):
+    image = make_spectral_image(3, 4, random_state=0)
+    spectra = image.spectra.reshape(12, -1)
+    ref = fit_many(image.x, spectra, 2, random_state=0)
+    scaled = fit_many(image.x * x_scale, spectra * y_scale, 2, random_state=0)
+    np.testing.assert_allclose(scaled.center / x_scale, ref.center, rtol=1e-9)
+    np.testing.assert_allclose(scaled.area / (x_scale * y_scale), ref.area, rtol=1e-6)
