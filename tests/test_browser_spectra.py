@@ -81,11 +81,14 @@ def test_lab03_click_a_map_pixel_changes_the_spectrum(open_app):
     wait_for_idle(page)
     label = page.locator(".mi-pixel-label")
     assert "Pixel (0, 0)" in label.inner_text()
-    spectrum = page.locator(".mi-map-explorer .bk-Canvas").nth(1)
+    spectrum = page.locator(".mi-map-explorer .bk-Canvas").nth(2)  # map, true phases, spectrum
     before = spectrum.screenshot()
     _click_data(page, "Map", 30.5, 20.5)  # column 30, row 20
     page.get_by_text("Pixel (20, 30)").wait_for(timeout=20_000)
     wait_for_change(page, spectrum.screenshot, before, quiet_s=0.5)
     assert spectrum.screenshot() != before
+    page.locator(".mi-map-explorer button", has_text="Cluster into phases").click()
+    page.locator(".mi-phase-legend").get_by_text("adjusted Rand index").wait_for(timeout=30_000)
+    assert "phase 3" in page.locator(".mi-phase-legend").inner_text()
     assert error_outputs(page) == []
     assert real_console_errors(page) == []

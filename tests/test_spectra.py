@@ -15,6 +15,7 @@ from mi_widgets.spectra import (
     fit_many,
     fit_peaks,
     gaussian,
+    least_squares_from,
     load_spectra,
     load_spectrum,
     lorentzian,
@@ -59,6 +60,7 @@ def test_jacobian_matches_central_differences(background):
         "linear": [3.0, -0.01],
         "exponential": [5.0, 0.02],
         "shirley": [1.0, 0.01],
+        "shirley_kinetic": [1.0, 0.01],
     }
     params = pm.join([40.0, 60.0], [5.0, 8.0], [100.0, 50.0], [0.3, 0.6], np.array(bg[background]))
     jac = pm.jacobian(x, params, 2, background)
@@ -252,6 +254,27 @@ def test_shirley_background_is_fitted_inside_the_model():
     np.testing.assert_allclose(fit.peaks.center, [284.8, 286.3, 288.9], atol=0.05)
     assert fit.background.params["k"] == pytest.approx(0.08, rel=0.1)
     np.testing.assert_allclose(fit.model(x), expected, atol=5 * np.sqrt(expected.max()))
+
+
+def test_kinetic_energy_shirley_step_is_on_the_low_energy_side():
+    """The same C 1s lines on a kinetic-energy axis: the background is higher below each peak."""
+    photon = 1486.6
+    binding = np.linspace(280, 295, 600)
+    params = pm.join(
+        [284.8, 286.3, 288.9], [1.1, 1.3, 1.4], [900.0, 300.0, 150.0], [0.3] * 3, [20.0, 0.08]
+    )
+    on_binding = pm.model(binding, params, 3, "shirley")
+    kinetic = photon - binding[::-1]  # increasing kinetic energy
+    params_ke = params.copy()
+    params_ke[0:12:4] = photon - params[0:12:4]
+    on_kinetic = pm.model(kinetic, params_ke, 3, "shirley_kinetic")
+    np.testing.assert_allclose(on_kinetic, on_binding[::-1], rtol=1e-12)
+    background = pm.background_curve(kinetic, params_ke, 3, "shirley_kinetic")
+    assert background[0] > background[-1]  # low kinetic energy = high binding energy
+    y = np.random.default_rng(1).poisson(on_kinetic).astype(float)
+    fit = fit_peaks(kinetic, y, 3, background="shirley_kinetic", random_state=0)
+    np.testing.assert_allclose(fit.peaks.center, np.sort(params_ke[0:12:4]), atol=0.05)
+    assert fit.background.params["k"] == pytest.approx(0.08, rel=0.1)
 
 
 def test_result_curves_add_up():
@@ -498,3 +521,90 @@ def test_peak_model_validates_and_refuses_a_fit_of_another_model():
     assert fit.peak_model == PeakModel(2, "pseudo_voigt", "linear")
     with pytest.raises(MIInputError, match="use the same options"):
         fit_many(x, np.stack([y, y]), 2, background="uniform", init=fit)
+
+
+# ---------------------------------------------------------------- fidelity (lab 02 and lab 03)
+def _hard_spectrum(seed: int):
+    """Three overlapping pseudo-Voigt peaks: centres 20-80 of 0-100, FWHM 3-7, >= 0.6 mean FWHM."""
+    return make_spectrum(
+        3,
+        fwhm_range=(3.0, 7.0),
+        min_separation=0.6,
+        separation_of="mean",
+        center_range=(20.0, 80.0),
+        random_state=seed,
+    )
+
+
+@pytest.mark.parametrize("seed", [35, 57, 58, 10_010, 10_044, 20_008, 20_028, 20_037, 20_050])
+def test_overlapping_peaks_are_recovered_where_one_start_merges_two(seed):
+    """Spectra on which the best EM likelihood merged two peaks or parked one far off."""
+    x, y, truth = _hard_spectrum(seed)
+    fit = fit_peaks(x, y, 3, shape="pseudo_voigt", background="linear", random_state=seed % 100)
+    assert np.all(np.abs(fit.peaks.center - truth.center) < 0.1 * truth.fwhm)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_returned_peak_leaves_the_data_or_is_narrower_than_a_channel(seed):
+    x, y, _ = make_spectrum(2, total_counts=2e4, random_state=seed)
+    for n_peaks, background in ((4, "linear"), (5, "none"), (3, "exponential")):
+        fit = fit_peaks(x, y, n_peaks, background=background, random_state=seed)
+        assert np.all((fit.peaks.center >= x[0]) & (fit.peaks.center <= x[-1]))
+        assert np.all(fit.peaks.fwhm >= x[1] - x[0])
+        em = fit.history.params[:, : 4 * n_peaks : 4]
+        assert np.all((em >= x[0]) & (em <= x[-1]))
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (12, 9), (40, 40), (30, 80)])
+def test_every_phase_of_a_spectral_image_has_a_real_share(shape):
+    for seed in range(12):
+        phase = make_spectral_image(*shape, n_channels=20, random_state=seed).phase
+        fractions = np.bincount(phase.ravel(), minlength=3) / phase.size
+        assert fractions.min() >= 0.1, (seed, fractions)
+
+
+def test_clustering_with_the_true_phase_count_recovers_the_notebook_map():
+    from mi_widgets.spectra import cluster_phases, compare_phases
+
+    image = make_spectral_image(40, 40, random_state=0)  # the lab 03 map
+    batch = fit_many(image.x, image.spectra.reshape(1600, -1), 2, random_state=0)
+    agreement = compare_phases(cluster_phases(batch, 3), image.phase)
+    assert agreement.adjusted_rand >= 0.9 and agreement.matched >= 0.95
+
+
+# ---------------------------------------------------------------- units
+_UNIT_REFERENCE = {}
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    y_exponent=st.integers(min_value=-14, max_value=30),
+    x_scale=st.sampled_from([1e-12, 1.0, 1e4]),
+)
+def test_fits_do_not_depend_on_the_units_of_x_and_y(y_exponent, x_scale):
+    """Intensities x 1e-14 .. 1e30 and positions x 1e-12 give the same peaks, in those units."""
+    x, y, _ = make_spectrum(2, random_state=3)
+    if not _UNIT_REFERENCE:
+        _UNIT_REFERENCE["fit"] = fit_peaks(x, y, 2, random_state=0)
+    ref = _UNIT_REFERENCE["fit"]
+    y_scale = 10.0**y_exponent
+    fit = fit_peaks(x * x_scale, y * y_scale, 2, random_state=0)
+    np.testing.assert_allclose(fit.peaks.center / x_scale, ref.peaks.center, rtol=1e-7)
+    np.testing.assert_allclose(fit.peaks.fwhm / x_scale, ref.peaks.fwhm, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.area / (x_scale * y_scale), ref.peaks.area, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.height / y_scale, ref.peaks.height, rtol=1e-6)
+    np.testing.assert_allclose(fit.peaks.center_err / x_scale, ref.peaks.center_err, rtol=1e-4)
+    np.testing.assert_allclose(fit.rss / y_scale**2, ref.rss, rtol=1e-6)
+    np.testing.assert_allclose(fit.model(x * x_scale) / y_scale, ref.model(x), rtol=1e-6, atol=1e-6)
+    lsq = least_squares_from(x * x_scale, y * y_scale, fit.history.params[0], 2, max_nfev=50)
+    assert np.all(np.isfinite(lsq))
+
+
+@pytest.mark.parametrize(("x_scale", "y_scale"), [(1.0, 1e-14), (1.0, 1e30), (1e-12, 1e-14)])
+def test_fit_many_does_not_depend_on_the_units_either(x_scale, y_scale):
+    image = make_spectral_image(3, 4, random_state=0)
+    spectra = image.spectra.reshape(12, -1)
+    ref = fit_many(image.x, spectra, 2, random_state=0)
+    scaled = fit_many(image.x * x_scale, spectra * y_scale, 2, random_state=0)
+    np.testing.assert_allclose(scaled.center / x_scale, ref.center, rtol=1e-9)
+    np.testing.assert_allclose(scaled.area / (x_scale * y_scale), ref.area, rtol=1e-6)

@@ -99,6 +99,9 @@ def test_picker_upload_good_and_bad_files(spectrum):
     _upload(picker, "bad.csv", b"x,y\n1,2\n2,abc\n3,4\n")
     assert "line 3 has text ('abc')" in picker.banner.message
     assert picker.result is before and picker.x is x
+    _upload(picker, "words.csv", b"energy;counts\nlow;high\nhigh;low\n")
+    assert "no rows of numbers (every line has text" in picker.banner.message
+    assert picker.result is before and picker.x is x
     _upload(picker, "huge.csv", b"1,2\n", size=UPLOAD_LIMIT_BYTES + 1)
     assert "the limit is" in picker.banner.message
     assert picker.result is before
@@ -234,3 +237,66 @@ def test_map_bad_clicks_names_and_uploads_keep_the_result(explorer):
     _upload(app, "bad.csv", b"x,a\n1,2\n1,3\n2,4\n")
     assert "x repeats at row 1" in app.banner.message
     assert app.result is result and app.spectra.shape == image.spectra.shape
+
+
+def _npz_bytes(**arrays) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _npz_claiming(shape) -> bytes:
+    """A tiny .npz whose spectra header claims ``shape`` (the data is not there)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+        )
+        archive.writestr("spectra.npy", header.getvalue() + bytes(64))
+        x = io.BytesIO()
+        np.save(x, np.arange(3.0))
+        archive.writestr("x.npy", x.getvalue())
+    return buffer.getvalue()
+
+
+def test_every_bad_stack_upload_gets_its_own_sentence_and_the_map_stays(explorer):
+    _, app = explorer
+    result, spectra = app.result, app.spectra
+    bombs = _npz_bytes(x=np.arange(300.0), spectra=np.zeros((200, 200, 1000)))
+    cases = [
+        ("plain.npz", b"not a zip archive at all", "not a readable .npz (zip) archive"),
+        (
+            "text.npz",
+            _npz_bytes(x=np.array(["a", "b", "c"]), spectra=np.ones((2, 3))),
+            "x holds text",
+        ),
+        ("claims.npz", _npz_claiming((1_000_000, 1_000_000)), "7.28 TiB"),
+        ("bomb.npz", bombs, "would unpack to 0.298 GiB"),
+        ("comma.csv", b"x;y\n1,5;2,0\n2,5;3,0\n3,5;1,0\n", "decimals with commas"),
+        ("words.csv", b"energy counts\nhello world\n", "no rows of numbers"),
+    ]
+    for name, content, message in cases:
+        _upload(app, name, content)
+        assert message in app.banner.message, (name, app.banner.message)
+        assert app.result is result and app.spectra is spectra
+    assert len(bombs) < 400_000  # 320 MB of zeros compress to about 0.3 MB
+
+
+def test_utf16_csv_is_read_and_a_map_too_large_for_the_app_is_refused(explorer):
+    from mi_widgets.spectra import load_spectrum
+    from mi_widgets.spectra.io import MAX_APP_MAP_VALUES
+
+    _, y = load_spectrum("x,y\n1,2\n2,3\n3,1\n".encode("utf-16"), name="u16.csv")
+    assert y.tolist() == [2.0, 3.0, 1.0]
+    _, app = explorer
+    result = app.result
+    side = int(np.sqrt(MAX_APP_MAP_VALUES / 20)) + 2
+    with pytest.raises(MIInputError, match="the app fits at most"):
+        app.set_spectra(np.arange(20.0), np.ones((side, side, 20)))
+    assert app.result is result

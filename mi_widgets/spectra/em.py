@@ -30,7 +30,14 @@ import numpy as np
 from mi_widgets.spectra.model import join, split
 from mi_widgets.spectra.shapes import GAUSS_FWHM_PER_SIGMA, cumulative_parts, profile_parts
 
-N_BACKGROUND_COMPONENTS = {"none": 0, "uniform": 1, "linear": 2, "exponential": 1, "shirley": 2}
+N_BACKGROUND_COMPONENTS = {
+    "none": 0,
+    "uniform": 1,
+    "linear": 2,
+    "exponential": 1,
+    "shirley": 2,
+    "shirley_kinetic": 2,
+}
 _C_G2 = GAUSS_FWHM_PER_SIGMA**2
 _TINY = 1e-300
 _FLOOR = 1e-200
@@ -95,7 +102,7 @@ def background_densities(grid: EMGrid, state: EMState, background: str) -> np.nd
     if background == "exponential":
         decay = np.exp(-state.rate[:, None] * t)
         return _normalise(decay, dx)[:, None, :]
-    cdf_g, cdf_l = cumulative_parts(x, state.center, state.fwhm)
+    cdf_g, cdf_l = cumulative_parts(x, state.center, state.fwhm, background == "shirley_kinetic")
     e = state.eta[..., None]
     k = state.center.shape[1]
     step = np.sum(state.mass[:, :k, None] * ((1.0 - e) * cdf_g + e * cdf_l), axis=1)
@@ -160,7 +167,8 @@ def em_step(
     p0 = np.maximum(precision.sum(axis=2), _TINY)
     p1 = precision @ x
     p2 = precision @ (x * x)
-    center = p1 / p0
+    # the Lorentzian precision weights can be negative in the tails: keep centres on the data
+    center = np.clip(p1 / p0, x[0], x[-1])
     fwhm2 = np.maximum(p2 - center * p1, 0.0) / n_peak
     fwhm = np.clip(np.sqrt(fwhm2), grid.min_fwhm, grid.max_fwhm)
     eta = state.eta if lorentz_mass is None else np.clip(lorentz_mass / n_peak, 0.0, 1.0)
@@ -262,7 +270,8 @@ def state_to_params(grid: EMGrid, state: EMState, background: str) -> np.ndarray
         bg = np.stack([bg_mass[:, 0] * dens[:, 0, 0], state.rate], axis=1)
     else:
         level = bg_mass[:, 0] * dens[:, 0, 0]
-        cdf_g, cdf_l = cumulative_parts(grid.x, state.center, state.fwhm)
+        falling = background == "shirley_kinetic"
+        cdf_g, cdf_l = cumulative_parts(grid.x, state.center, state.fwhm, falling)
         e = state.eta[..., None]
         step = np.sum(state.mass[:, :k, None] * ((1.0 - e) * cdf_g + e * cdf_l), axis=1)
         # the normalised step density times its mass, written as k * step
@@ -295,7 +304,7 @@ def params_to_state(grid: EMGrid, params: np.ndarray, n_peaks: int, background: 
         rate = bg[:, 1].copy()
         bg_mass = (bg[:, 0] * np.sum(np.exp(-rate[:, None] * t) * dx, axis=1))[:, None]
     else:
-        cdf_g, cdf_l = cumulative_parts(grid.x, center, fwhm)
+        cdf_g, cdf_l = cumulative_parts(grid.x, center, fwhm, background == "shirley_kinetic")
         e = eta[..., None]
         step = np.sum(area[..., None] * ((1.0 - e) * cdf_g + e * cdf_l), axis=1)
         bg_mass = np.stack([bg[:, 0] * dx.sum(), bg[:, 1] * np.sum(step * dx, axis=1)], axis=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.spectra import model as pm
@@ -37,13 +36,16 @@ def make_spectrum(
     background_share: float = 0.2,
     fwhm_range: tuple[float, float] = (3.0, 8.0),
     min_separation: float = 0.8,
+    separation_of: str = "larger",
+    center_range: tuple[float, float] | None = None,
     random_state: int | np.random.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray, SpectrumTruth]:
     """A spectrum of random overlapping peaks on a background, with Poisson noise.
 
-    Centres are drawn in the middle 70 % of the window, no closer than
-    ``min_separation`` times the larger FWHM; areas vary by up to 3x; eta is
-    drawn in [0, 0.8] for pseudo-Voigt peaks.
+    Centres are drawn in ``center_range`` (default: the middle 70 % of the
+    window), no closer than ``min_separation`` times the larger (or mean) FWHM
+    of the pair; areas vary by up to 3x; eta is drawn in [0, 0.8] for
+    pseudo-Voigt peaks.
 
     Parameters
     ----------
@@ -65,6 +67,10 @@ def make_spectrum(
         Range of the peak FWHMs (x units).
     min_separation : float, default 0.8
         Smallest centre distance in units of the larger FWHM of the pair.
+    separation_of : {"larger", "mean"}, default "larger"
+        Which FWHM of a pair ``min_separation`` multiplies.
+    center_range : (float, float), optional
+        Range of the centres (x units); default: the middle 70 % of ``x_range``.
     random_state : int or numpy.random.Generator, optional
         Seed.
 
@@ -84,11 +90,14 @@ def make_spectrum(
     check_positive_int(n_peaks, "n_peaks", maximum=20)
     check_choice(shape, "shape", pm.SHAPES)
     check_choice(background, "background", ("none", "uniform", "linear", "exponential"))
+    check_choice(separation_of, "separation_of", ("larger", "mean"))
     rng = np.random.default_rng(random_state)
     x = np.linspace(*x_range, n_channels)
     span = x_range[1] - x_range[0]
+    if center_range is None:
+        center_range = (x_range[0] + 0.15 * span, x_range[1] - 0.15 * span)
     fwhm = rng.uniform(*fwhm_range, n_peaks)
-    center = _separated_centres(rng, x_range, span, fwhm, min_separation)
+    center = _separated_centres(rng, center_range, fwhm, min_separation, separation_of)
     order = np.argsort(center)
     center, fwhm = center[order], fwhm[order]
     share = rng.uniform(1.0, 3.0, n_peaks)
@@ -112,12 +121,16 @@ def make_spectrum(
     return x, y, SpectrumTruth(center, fwhm, area, eta, background, params, expected)
 
 
-def _separated_centres(rng, x_range, span, fwhm, min_separation) -> np.ndarray:
-    lo, hi = x_range[0] + 0.15 * span, x_range[1] - 0.15 * span
+def _separated_centres(rng, center_range, fwhm, min_separation, separation_of) -> np.ndarray:
+    pair = (
+        np.maximum(fwhm[:, None], fwhm[None, :])
+        if separation_of == "larger"
+        else 0.5 * (fwhm[:, None] + fwhm[None, :])
+    )
     for _ in range(1000):
-        center = rng.uniform(lo, hi, fwhm.size)
+        center = rng.uniform(*center_range, fwhm.size)
         gaps = np.abs(center[:, None] - center[None, :])
-        need = min_separation * np.maximum(fwhm[:, None], fwhm[None, :])
+        need = min_separation * pair
         if np.all((gaps >= need) | np.eye(fwhm.size, dtype=bool)):
             return center
     raise MIInputError(
@@ -165,7 +178,8 @@ def make_spectral_image(
 ) -> SpectralImage:
     """A map of a three-phase sample: two pseudo-Voigt peaks per pixel, Poisson noise.
 
-    The phases are smooth random domains. Each phase has its own peak
+    The phases are Voronoi domains (two relaxed seeds per phase), so each
+    phase covers a real share of the map. Each phase has its own peak
     positions (a chemical shift) and area ratio; on top, a strain gradient
     shifts the peaks by up to 0.3 eV across the map and the sample thickness
     (total counts) varies smoothly by +-30 %. The background is linear.
@@ -220,12 +234,26 @@ def make_spectral_image(
     return SpectralImage(x, spectra, phase, center, area, fwhm)
 
 
-def _phase_domains(rng: np.random.Generator, ny: int, nx: int) -> np.ndarray:
-    """Three smooth domains: the arg-max of three smoothed random fields."""
-    fields = rng.normal(size=(3, ny, nx))
-    smooth = np.stack([gaussian_filter(f, sigma=max(ny, nx) / 6.0, mode="wrap") for f in fields])
-    labels = np.argmax(smooth, axis=0)
-    for k in range(3):  # every phase present, even on tiny maps
+def _phase_domains(rng: np.random.Generator, ny: int, nx: int, n_phases: int = 3) -> np.ndarray:
+    """Voronoi domains: each phase owns the cells of two seeds, relaxed to near-equal area.
+
+    Seeds are drawn uniformly, moved a few times to the centroid of their cell
+    (Lloyd's algorithm) so that no cell is a sliver, and dealt to the phases in
+    turn, so every phase holds about a third of the map on any seed and size.
+    """
+    n_seeds = 2 * n_phases
+    yy, xx = np.meshgrid(np.arange(ny) + 0.5, np.arange(nx) + 0.5, indexing="ij")
+    pixels = np.stack([yy.ravel(), xx.ravel()], axis=1)
+    seeds = rng.uniform(0, 1, (n_seeds, 2)) * [ny, nx]
+    for _ in range(5):
+        owner = np.argmin(((pixels[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
+        for k in range(n_seeds):
+            if np.any(owner == k):
+                seeds[k] = pixels[owner == k].mean(axis=0)
+    owner = np.argmin(((pixels[:, None, :] - seeds[None]) ** 2).sum(axis=2), axis=1)
+    phase_of_seed = rng.permutation(np.arange(n_seeds) % n_phases)
+    labels = phase_of_seed[owner].reshape(ny, nx)
+    for k in range(n_phases):  # every phase present, even on tiny maps
         if not np.any(labels == k):
             labels.flat[rng.integers(labels.size)] = k
     return labels

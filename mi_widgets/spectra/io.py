@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,18 @@ _DELIMITERS = (",", ";", "\t")
 
 def _read_text(source: str | Path | bytes, name: str) -> str:
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise MIInputError(
+                f"{name} starts like UTF-16 text but does not decode; save it as UTF-8 CSV."
+            ) from None
+    if b"\x00" in raw[:4096]:
+        raise MIInputError(
+            f"{name} holds zero bytes: it is binary, or UTF-16 text without a byte-order mark; "
+            "save it as UTF-8 CSV or plain text."
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -73,8 +87,17 @@ def _parse_table(text: str, name: str) -> np.ndarray:
             )
         rows.append(values)
     if not rows:
+        data = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        data = [ln for ln in data if not ln.startswith(_COMMENT)]
+        if any(re.search(r"\d,\d+\s*[;\t]|[;\t]\s*-?\d+,\d", ln) for ln in data):
+            raise MIInputError(
+                f"{name} writes decimals with commas (like 1,5); save it with points as "
+                "decimal separators (1.5)."
+            )
+        first = data[0][:40] if data else ""
         raise MIInputError(
-            f"{name} contains no rows of numbers; give two columns: x and intensity."
+            f"{name} contains no rows of numbers (every line has text, the first is "
+            f"{first!r}); give two columns of numbers: x and intensity."
         )
     return np.array(rows)
 
@@ -172,7 +195,7 @@ def load_spectra(
     """
     label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if raw[:4] == b"PK\x03\x04":
+    if raw[:4] == b"PK\x03\x04" or label.lower().endswith(".npz"):
         return _load_npz(raw, label)
     table = _parse_table(_read_text(raw, label), label)
     if table.shape[1] < 2:
@@ -181,14 +204,62 @@ def load_spectra(
     return _orient(table[:, 0], spectra, label)
 
 
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _npz_member(archive: zipfile.ZipFile, key: str, label: str) -> np.ndarray:
+    """One numeric array of an .npz, its size checked from its header before it is read."""
+    member = f"{key}.npy"
+    if member not in archive.namelist():
+        raise MIInputError(f"{label} must hold arrays named 'x' and 'spectra'.")
+    info = archive.getinfo(member)
+    limit = MAX_MAP_VALUES * 8 + 2**16
+    if info.file_size > limit:
+        raise MIInputError(
+            f"{label}: {key} would unpack to {info.file_size / 2**30:.3g} GiB; the limit is "
+            f"{limit / 2**20:.0f} MiB ({MAX_MAP_VALUES:,} values): crop or bin the map."
+        )
+    with archive.open(member) as stream:
+        try:
+            version = np.lib.format.read_magic(stream)
+            read_header = _NPY_HEADERS.get(version)
+            if read_header is None:
+                raise ValueError(version)
+            shape, _, dtype = read_header(stream)
+        except (ValueError, OSError, EOFError):
+            raise MIInputError(f"{label}: {key} is not a readable numpy array.") from None
+        if dtype.kind not in "biuf":
+            what = "text" if dtype.kind in "SUO" else f"values of type {dtype}"
+            raise MIInputError(f"{label}: {key} holds {what}; it must hold numbers.")
+        n_values = math.prod(shape)
+        if n_values > MAX_MAP_VALUES:
+            raise MIInputError(
+                f"{label}: {key} claims {n_values:,} values ({n_values * 8 / 2**40:.3g} TiB as "
+                f"floats); the limit is {MAX_MAP_VALUES:,}: crop or bin the map."
+            )
+    with archive.open(member) as stream:
+        try:
+            return np.lib.format.read_array(stream, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            raise MIInputError(
+                f"{label}: {key} is shorter than its header says; the file is damaged."
+            ) from None
+
+
 def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        archive = np.load(io.BytesIO(raw), allow_pickle=False)
-        x, spectra = archive["x"], archive["spectra"]
-    except KeyError:
-        raise MIInputError(f"{label} must hold arrays named 'x' and 'spectra'.") from None
-    except ValueError:
-        raise MIInputError(f"{label} is not a readable .npz archive without pickles.") from None
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise MIInputError(
+            f"{label} is not a readable .npz (zip) archive; save the arrays with numpy.savez."
+        ) from None
+    with archive:
+        x = _npz_member(archive, "x", label)
+        spectra = _npz_member(archive, "spectra", label)
+    x = check_finite_array(x, f"{label} x", ndim=1, min_size=3)
     spectra = check_finite_array(spectra, f"{label} spectra", ndim=(2, 3))
     if spectra.shape[-1] != np.size(x):
         raise MIInputError(

@@ -9,7 +9,11 @@ Backgrounds, with ``x0 = x[0]``:
 - ``linear``: ``level + slope * (x - x0)``;
 - ``exponential``: ``amplitude * exp(-rate * (x - x0))``;
 - ``shirley``: ``level + k * sum_j area_j * CDF_j(x)``: a step that rises with x by
-  ``k`` times the peak area to its left (for kinetic-energy axes, reverse x).
+  ``k`` times the peak area to its left, recomputed from the current peaks: on a
+  binding-energy axis the background is higher on the high-binding-energy side, where
+  electrons that lost energy appear;
+- ``shirley_kinetic``: ``level + k * sum_j area_j * (1 - CDF_j(x))``: the same step for a
+  kinetic-energy axis, higher on the low-kinetic-energy side of each peak.
 
 The model and its analytic Jacobian are vectorised over a batch of spectra,
 so one code path serves one spectrum (scipy polish) and many (batched
@@ -23,13 +27,14 @@ import numpy as np
 from mi_widgets.spectra.shapes import cumulative_parts, profile_parts
 
 SHAPES = ("gaussian", "lorentzian", "pseudo_voigt")
-BACKGROUNDS = ("none", "uniform", "linear", "exponential", "shirley")
+BACKGROUNDS = ("none", "uniform", "linear", "exponential", "shirley", "shirley_kinetic")
 BACKGROUND_PARAMS: dict[str, tuple[str, ...]] = {
     "none": (),
     "uniform": ("level",),
     "linear": ("level", "slope"),
     "exponential": ("amplitude", "rate"),
     "shirley": ("level", "k"),
+    "shirley_kinetic": ("level", "k"),
 }
 PEAK_PARAMS = ("center", "fwhm", "area", "eta")
 
@@ -82,7 +87,7 @@ def background_curve(
         return b[..., :1] + b[..., 1:2] * t
     if background == "exponential":
         return b[..., :1] * np.exp(-b[..., 1:2] * t)
-    cdf_g, cdf_l = cumulative_parts(x, center, fwhm)
+    cdf_g, cdf_l = cumulative_parts(x, center, fwhm, background == "shirley_kinetic")
     e = eta[..., None]
     step = np.sum(area[..., None] * ((1.0 - e) * cdf_g + e * cdf_l), axis=-2)
     return b[..., :1] + b[..., 1:2] * step
@@ -134,12 +139,14 @@ def jacobian(x: np.ndarray, params: np.ndarray, n_peaks: int, background: str) -
         decay = np.exp(-b[..., 1:2] * t)
         bg_jac = np.stack([decay, -b[..., :1] * t * decay], axis=-1)
     else:
-        cdf_g, cdf_l = cumulative_parts(x, center, fwhm)
+        falling = background == "shirley_kinetic"
+        cdf_g, cdf_l = cumulative_parts(x, center, fwhm, falling)
         cdf = (1.0 - e) * cdf_g + e * cdf_l
+        sign = 1.0 if falling else -1.0  # d CDF / d center = -profile
         k = b[..., 1][..., None, None]
         step = np.sum(a * cdf, axis=-2)
         shirley = np.stack(
-            [-a * profile, -a * d / w * profile, cdf, a * (cdf_l - cdf_g)], axis=-1
+            [sign * a * profile, sign * a * d / w * profile, cdf, a * (cdf_l - cdf_g)], axis=-1
         )  # (..., K, C, 4)
         shirley = np.moveaxis(shirley, -3, -2).reshape(*lead, x.size, 4 * n_peaks)
         peak_jac = peak_jac + k * shirley

@@ -139,12 +139,17 @@ def profile_parts(
 
 
 def cumulative_parts(
-    x: np.ndarray, center: np.ndarray, fwhm: np.ndarray
+    x: np.ndarray, center: np.ndarray, fwhm: np.ndarray, falling: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative integrals (from minus infinity) of the unit Gaussian and Lorentzian parts."""
+    """Cumulative integrals (from minus infinity) of the unit Gaussian and Lorentzian parts.
+
+    ``falling=True`` gives the integrals to plus infinity instead (one minus the above).
+    """
     d = x - center[..., None]
     w = fwhm[..., None]
     sigma = w / GAUSS_FWHM_PER_SIGMA
     cdf_g = 0.5 * (1.0 + erf(d / (sigma * np.sqrt(2.0))))
     cdf_l = 0.5 + np.arctan(d / (0.5 * w)) / np.pi
+    if falling:
+        return 1.0 - cdf_g, 1.0 - cdf_l
     return cdf_g, cdf_l

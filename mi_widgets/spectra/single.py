@@ -7,7 +7,7 @@ spectrum: ``n_starts`` starts are a batch of ``n_starts``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,10 @@ __all__ = ["fit_peaks", "least_squares_from", "random_start"]
 
 _INITIAL_BACKGROUND_SHARE = 0.2
 _SHORT_RUN = 40
+#: distinct EM solutions polished; the best fit to the data is returned
+_KEEP = 3
+#: model evaluations of the short polish that judges a restarted peak
+_RESTART_NFEV = 60
 
 
 # ---------------------------------------------------------------- validation
@@ -150,10 +154,13 @@ def _width_near(grid: EMGrid, centers: np.ndarray, n_peaks: int) -> np.ndarray:
 def parameter_bounds(
     x: np.ndarray, model: PeakModel, grid: EMGrid
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of every parameter in the least-squares polish."""
-    span = float(x[-1] - x[0])
-    lower = np.tile([x[0] - 0.5 * span, 0.5 * grid.min_fwhm, 0.0, 0.0], model.n_peaks)
-    upper = np.tile([x[-1] + 0.5 * span, grid.max_fwhm, np.inf, 1.0], model.n_peaks)
+    """Lower and upper bounds of every parameter in the least-squares polish.
+
+    Centres stay on the data and widths at or above one channel spacing: a peak outside
+    the spectrum or narrower than a channel is not a peak the data can show.
+    """
+    lower = np.tile([x[0], 0.5 * grid.min_fwhm, 0.0, 0.0], model.n_peaks)
+    upper = np.tile([x[-1], grid.max_fwhm, np.inf, 1.0], model.n_peaks)
     n_bg = len(model.background_names)
     return np.r_[lower, np.full(n_bg, -np.inf)], np.r_[upper, np.full(n_bg, np.inf)]
 
@@ -204,6 +211,60 @@ def _polish_one(
     cov = np.zeros((params.size, params.size))
     cov[np.ix_(free, free)] = cov_free
     return full(fit.x), cov
+
+
+def _restart_moves(x: np.ndarray, y: np.ndarray, params: np.ndarray, model: PeakModel):
+    """Starts that replace one peak: re-seeded at the largest residual, or split off the broadest.
+
+    A fit can be stuck with one peak doing nothing useful (parked on a shoulder of
+    another, or spread out as background) while two true peaks share one broad
+    component; moving that one peak is what plain local search cannot do.
+    """
+    n_peaks = model.n_peaks
+    center, fwhm, area, eta, bg = (a.copy() for a in pm.split(params, n_peaks))
+    residual = gaussian_filter1d(y - model.curve(x, params), 2.0)
+    top = int(np.argmax(residual))
+    width = float(np.median(fwhm))
+    new_area = max(float(residual[top]), 0.0) * width * 1.064 + 1e-12 * abs(area).sum()
+    for j in range(n_peaks):
+        c, w, a, e = center.copy(), fwhm.copy(), area.copy(), eta.copy()
+        c[j], w[j], a[j], e[j] = x[top], width, new_area, model.default_eta
+        yield pm.join(c, w, a, e, bg)
+        if n_peaks < 2:
+            continue
+        others = np.flatnonzero(np.arange(n_peaks) != j)
+        k = int(others[np.argmax(fwhm[others])])
+        c, w, a, e = center.copy(), fwhm.copy(), area.copy(), eta.copy()
+        c[j], c[k] = center[k] - 0.25 * fwhm[k], center[k] + 0.25 * fwhm[k]
+        w[j] = w[k] = 0.5 * fwhm[k]
+        a[j] = a[k] = 0.5 * area[k]
+        e[j] = eta[k]
+        yield pm.join(c, w, a, e, bg)
+
+
+def _restart_components(x, y, params, cov, rss, model: PeakModel, grid: EMGrid, rounds: int = 2):
+    """Restart single peaks (see :func:`_restart_moves`) while that lowers the RSS.
+
+    Each move gets a short polish; only the best move is polished to convergence.
+    """
+    lower, upper = parameter_bounds(x, model, grid)
+    for _ in range(rounds):
+        best = None
+        for start in _restart_moves(x, y, params, model):
+            trial, _ = _polish_one(
+                x, y, np.clip(start, lower, upper), model, grid, max_nfev=_RESTART_NFEV
+            )
+            trial_rss = float(np.sum((model.curve(x, trial) - y) ** 2))
+            if trial_rss < rss * (1 - 1e-9) and (best is None or trial_rss < best[0]):
+                best = (trial_rss, trial)
+        if best is None:
+            break
+        trial, trial_cov = _polish_one(x, y, best[1], model, grid)
+        trial_rss = float(np.sum((model.curve(x, trial) - y) ** 2))
+        if not trial_rss < rss:
+            break
+        rss, params, cov = trial_rss, trial, trial_cov
+    return params, cov
 
 
 def _sorted_by_centre(
@@ -270,10 +331,12 @@ def fit_peaks(
     shape : {"pseudo_voigt", "gaussian", "lorentzian"}
         Peak profile. For pseudo-Voigt, ``eta`` is the Lorentzian fraction
         (lmfit's ``fraction``).
-    background : {"linear", "none", "uniform", "exponential", "shirley"}
+    background : {"linear", "none", "uniform", "exponential", "shirley", "shirley_kinetic"}
         Background component(s), fitted inside the model. The Shirley
         background's shape is recomputed from the current peaks at every EM
-        iteration and in the polish.
+        iteration and in the polish; ``"shirley"`` rises towards larger x (a
+        binding-energy axis), ``"shirley_kinetic"`` towards smaller x (a
+        kinetic-energy axis).
     init : sequence of float, mapping or PeakFitResult, optional
         Starting centres (x units), e.g. picked by hand; or a mapping with
         ``center``, ``fwhm``, ``area`` (or ``height``), optionally ``eta`` and
@@ -331,29 +394,56 @@ def fit_peaks(
     return _fit_one(x, y, model, init=init, n_starts=n_starts, **options)
 
 
-def _multi_start_em(grid, weights, start, model: PeakModel, max_iter, tol):
-    """Short runs from every start, then the best one continues to convergence.
+@dataclass(frozen=True)
+class _EMPath:
+    """One start run to convergence: final state (batch of one) and the path to it."""
+
+    state: EMState
+    loglik: float
+    n_iter: int
+    converged: bool
+    frames: list[tuple[EMState, float]]
+
+
+def _multi_start_em(grid, weights, start, model: PeakModel, max_iter, tol) -> list[_EMPath]:
+    """Short runs from every start, then the most likely few continue to convergence.
 
     Running all starts to convergence is wasted work: after a few tens of
-    iterations the start that will win is almost always ahead (the
-    "short-run EM" initialisation of Biernacki, Celeux & Govaert 2003).
-    Returns the final state (batch of one), its log-likelihood, iterations,
-    convergence and the winner's path as (state, loglik) frames.
+    iterations the starts that will win are almost always ahead (the
+    "short-run EM" initialisation of Biernacki, Celeux & Govaert 2003). The
+    mixture likelihood does not rank solutions the way the fit to the data
+    does (a broad peak can take over the background), so the best
+    ``_KEEP`` distinct starts are returned, best first, for the caller to
+    judge after the least-squares polish.
     """
     shape, background = model.shape, model.background
     n_starts = start.center.shape[0]
     burn = max_iter if n_starts == 1 else min(max_iter, _SHORT_RUN)
     tiled = np.tile(weights, (n_starts, 1))
     first = run_em(grid, tiled, start, shape, background, max_iter=burn, tol=tol, record=True)
-    best = int(np.argmax(np.where(np.isfinite(first.loglik), first.loglik, -np.inf)))
-    pick = np.array([best])
-    frames = [(s.take(pick), float(ll[best])) for s, ll in first.history]
-    state, n_iter = first.state.take(pick), int(first.n_iter[best])
-    converged, loglik = bool(first.converged[best]), float(first.loglik[best])
-    if not converged and burn < max_iter:
+    keep = _distinct_best(first.state, first.loglik, _KEEP)
+    paths = []
+    for i in keep:
+        frames = [(s.take(np.array([i])), float(ll[i])) for s, ll in first.history]
+        paths.append(
+            _EMPath(
+                first.state.take(np.array([i])),
+                float(first.loglik[i]),
+                int(first.n_iter[i]),
+                bool(first.converged[i]),
+                frames,
+            )
+        )
+    if burn >= max_iter:
+        return paths
+    going = [j for j, p in enumerate(paths) if not p.converged]
+    if going:
+        state = paths[going[0]].state
+        for j in going[1:]:
+            state = _concat_states(state, paths[j].state)
         rest = run_em(
             grid,
-            weights[None, :],
+            np.tile(weights, (len(going), 1)),
             state,
             shape,
             background,
@@ -361,10 +451,36 @@ def _multi_start_em(grid, weights, start, model: PeakModel, max_iter, tol):
             tol=tol,
             record=True,
         )
-        frames = frames[:-1] + [(s, float(ll[0])) for s, ll in rest.history]
-        state, n_iter = rest.state, n_iter + int(rest.n_iter[0])
-        converged, loglik = bool(rest.converged[0]), float(rest.loglik[0])
-    return state, loglik, n_iter, converged, frames
+        for b, j in enumerate(going):
+            pick = np.array([b])
+            old = paths[j]
+            paths[j] = _EMPath(
+                rest.state.take(pick),
+                float(rest.loglik[b]),
+                old.n_iter + int(rest.n_iter[b]),
+                bool(rest.converged[b]),
+                old.frames[:-1] + [(s.take(pick), float(ll[b])) for s, ll in rest.history],
+            )
+    return paths
+
+
+def _concat_states(a: EMState, b: EMState) -> EMState:
+    return EMState(*(np.concatenate([p, q]) for p, q in zip(a.arrays(), b.arrays(), strict=True)))
+
+
+def _distinct_best(state: EMState, loglik: np.ndarray, n: int) -> list[int]:
+    """Indices of the ``n`` most likely members whose peak centres differ (best first)."""
+    order = np.argsort(np.where(np.isfinite(loglik), loglik, -np.inf))[::-1]
+    centres = np.sort(state.center, axis=1)
+    width = np.median(state.fwhm, axis=1)
+    chosen: list[int] = []
+    for i in order:
+        same = any(np.all(np.abs(centres[i] - centres[j]) < 0.1 * width[j]) for j in chosen)
+        if not same:
+            chosen.append(int(i))
+        if len(chosen) == n:
+            break
+    return chosen
 
 
 def init_vector(init: Any, model: PeakModel) -> np.ndarray:
@@ -417,40 +533,109 @@ def _fit_one(
     polish: bool,
     rng: np.random.Generator,
 ) -> PeakFitResult:
+    # Fit in units where x spans [0, 1] and max |y| is 1, report in the user's units: the
+    # tolerances and floors inside are then the same for eV and counts as for m and J.
+    units = _Units.of(x, y)
+    x_user, y_user = x, y
+    x, y = units.x_in(x), y / units.sy
+    if init is not None:
+        init = units.params_in(init, model) if init.size == model.n_params else units.x_in(init)
     grid = EMGrid.from_x(x)
     weights = em_weights(y, grid.dx)
     start = _starting_states(grid, weights, model, n_starts, init, rng)
     # the products in EM are small: threaded BLAS only adds overhead (10x under load)
     with one_blas_thread():
-        state, loglik, n_iter, converged, frames = _multi_start_em(
-            grid, weights, start, model, max_iter, tol
-        )
-    em_params = state_to_params(grid, state, model.background)[0]
-    history = EMHistory(
-        params=np.concatenate([state_to_params(grid, s, model.background) for s, _ in frames]),
-        loglik=np.array([ll for _, ll in frames]),
+        paths = _multi_start_em(grid, weights, start, model, max_iter, tol)
+    candidates = []
+    for path in paths:
+        em_params = state_to_params(grid, path.state, model.background)[0]
+        params, cov = _polish_one(x, y, em_params, model, grid) if polish else (em_params, None)
+        rss = float(np.sum((model.curve(x, params) - y) ** 2))
+        candidates.append((rss, path, em_params, params, cov))
+    # polished: the best fit to the data wins; unpolished: the most likely EM solution
+    rss, path, em_params, params, cov = (
+        min(candidates, key=lambda c: c[0]) if polish else candidates[0]
     )
-    cov = None
-    params = em_params
-    if polish:
-        params, cov = _polish_one(x, y, em_params, model, grid)
+    if polish and init is None:
+        params, cov = _restart_components(x, y, params, cov, rss, model, grid)
+    history = EMHistory(
+        params=units.params_out(
+            np.concatenate([state_to_params(grid, s, model.background) for s, _ in path.frames]),
+            model,
+        ),
+        loglik=units.loglik_out(np.array([ll for _, ll in path.frames]), weights.sum()),
+    )
     params, cov = _sorted_by_centre(params, cov, model.n_peaks)
+    params, cov = units.params_out(params, model), units.cov_out(cov, model)
+    x, y = x_user, y_user
     fitted = model.curve(x, params)
     return PeakFitResult(
         peaks=PeakTable.from_params(params, model.n_peaks, cov),
         background=BackgroundFit.from_params(params, model, cov, float(x[0])),
-        loglik=loglik,
+        loglik=float(units.loglik_out(np.array(path.loglik), weights.sum())),
         bic=bic(y, fitted, model.n_free),
         rss=float(np.sum((fitted - y) ** 2)),
-        n_iter=n_iter,
-        converged=converged,
+        n_iter=path.n_iter,
+        converged=path.converged,
         history=history,
         params=params,
-        em_params=em_params,
+        em_params=units.params_out(em_params, model),
         shape=model.shape,
         background_kind=model.background,
         polished=polish,
     )
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The user's units: internal x = (x - x0) / sx, internal y = y / sy."""
+
+    x0: float
+    sx: float
+    sy: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> _Units:
+        top = float(np.max(np.abs(y)))
+        return cls(float(x[0]), float(x[-1] - x[0]), top if top > 0 else 1.0)
+
+    def x_in(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.x0) / self.sx
+
+    def _scale(self, model: PeakModel) -> np.ndarray:
+        """Internal to user units, entry by entry: user = scale * internal (+ x0 for centres)."""
+        sx, sy = self.sx, self.sy
+        peaks = np.tile([sx, sx, sx * sy, 1.0], model.n_peaks)
+        background = {
+            "none": [],
+            "uniform": [sy],
+            "linear": [sy, sy / sx],
+            "exponential": [sy, 1.0 / sx],
+            "shirley": [sy, 1.0 / sx],
+            "shirley_kinetic": [sy, 1.0 / sx],
+        }[model.background]
+        return np.r_[peaks, background]
+
+    def _shift(self, model: PeakModel) -> np.ndarray:
+        shift = np.zeros(model.n_params)
+        shift[: 4 * model.n_peaks : 4] = self.x0
+        return shift
+
+    def params_in(self, params: np.ndarray, model: PeakModel) -> np.ndarray:
+        return (params - self._shift(model)) / self._scale(model)
+
+    def params_out(self, params: np.ndarray, model: PeakModel) -> np.ndarray:
+        return params * self._scale(model) + self._shift(model)
+
+    def cov_out(self, cov: np.ndarray | None, model: PeakModel) -> np.ndarray | None:
+        if cov is None:
+            return None
+        scale = self._scale(model)
+        return cov * np.outer(scale, scale)
+
+    def loglik_out(self, loglik: np.ndarray, total_weight: float) -> np.ndarray:
+        """``sum_i w_i log p(x_i)`` in user units: weights scale by sx sy, densities by 1/sx."""
+        return self.sx * self.sy * (loglik - total_weight * np.log(self.sx))
 
 
 def _fit_auto(x, y, shape, background, max_peaks, **options) -> PeakFitResult:
@@ -538,5 +723,9 @@ def least_squares_from(
             f"need {model.n_params}."
         )
     check_positive_int(max_nfev, "max_nfev")
-    params, _ = _polish_one(x, y, start, model, EMGrid.from_x(x), max_nfev)
-    return _sorted_by_centre(params, None, n_peaks)[0]
+    units = _Units.of(x, y)
+    x_in = units.x_in(x)
+    params, _ = _polish_one(
+        x_in, y / units.sy, units.params_in(start, model), model, EMGrid.from_x(x_in), max_nfev
+    )
+    return units.params_out(_sorted_by_centre(params, None, n_peaks)[0], model)

@@ -49,7 +49,8 @@ BACKGROUND_OPTIONS = [
     ("none", "none"),
     ("uniform", "uniform"),
     ("exponential", "exponential"),
-    ("Shirley", "shirley"),
+    ("Shirley (binding energy)", "shirley"),
+    ("Shirley (kinetic energy)", "shirley_kinetic"),
 ]
 #: Peak counts offered when no markers are placed: "auto" picks the count by BIC.
 PEAK_COUNT_OPTIONS = [("auto (BIC)", "auto"), *((str(n), n) for n in range(1, 11))]
