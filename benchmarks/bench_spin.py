@@ -173,9 +173,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--markdown", default=None)
+    parser.add_argument("--part", choices=("ed", "estimation", "all"), default="all")
     opts = parser.parse_args()
     rows: list[list[str]] = []
-    bench_ed(rows, opts.quick)
+    if opts.part in ("ed", "all"):
+        bench_ed(rows, opts.quick)
     out = [
         "| benchmark | this project | anchor | anchor time | anchor / this | max abs diff (μB) "
         "| goal |",
@@ -188,7 +190,8 @@ def main() -> None:
         "| max abs J error (meV) | gap error (meV) |",
         "|---|---|---|---|---|---|",
     ]
-    bench_estimation(out, opts.quick)
+    if opts.part in ("estimation", "all"):
+        bench_estimation(out, opts.quick)
     text = "\n".join(out)
     print(text)
     if opts.markdown:
