@@ -393,3 +393,34 @@ def test_continuous_box_with_sobol_candidates_and_batches():
         batch = bo.suggest(4)
         bo.tell(batch, loss[batch])
     assert bo.best_[1] < np.sort(loss)[20]
+
+
+def test_a_proposal_stands_until_the_next_tell(data):
+    x, f, _ = data
+    bo = BayesianOptimizer(x, acquisition="TS", random_state=0)
+    bo.tell(np.arange(5), f[:5])
+    first = bo.suggest(2)
+    assert bo.suggest(2).tolist() == first.tolist()  # a Thompson draw is not redrawn
+    bo.tell(first, f[first])
+    assert not set(bo.suggest(2).tolist()) & set(first.tolist())
+    bo.set_acquisition("UCB")
+    assert bo.acquisition == "UCB"
+    with pytest.raises(MIInputError, match="acquisition must be one of"):
+        bo.set_acquisition("ucb")
+
+
+def test_gp_versus_linear_model_on_the_same_observations(data):
+    from mi_widgets.active.bayes import compare_with_linear
+
+    x, f, _ = data
+    bo = BayesianOptimizer(x, random_state=0)
+    with pytest.raises(MIInputError, match="at least two observations"):
+        compare_with_linear(bo, f)
+    bo.tell(np.arange(60), f[:60])
+    result = compare_with_linear(bo, f)
+    design = np.column_stack([np.ones(60), x[:60]])
+    coef = np.linalg.lstsq(design, f[:60], rcond=None)[0]
+    assert result.intercept == pytest.approx(coef[0]) and result.coefficients == pytest.approx(
+        tuple(coef[1:])
+    )
+    assert result.indices.size == 240 and result.rmse_gp < 0.5 * result.rmse_linear

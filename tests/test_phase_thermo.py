@@ -98,7 +98,11 @@ def test_script_regenerates_small_data(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     paths = module.main(["--out", str(tmp_path), "--small"])
-    assert len(paths) == 3
+    assert len(paths) == 4
+    example = read_phase_csv(tmp_path / "phase_observations_example.csv")
+    stored = read_phase_csv(REPO_ROOT / "data" / "phase_observations_example.csv")
+    np.testing.assert_array_equal(example.labels, stored.labels)
+    assert sum(v is not None for v in example.labels) == module.EXAMPLE_MEASURED
     ternary = read_phase_csv(tmp_path / "phase_diagram_ternary.csv")
     assert ternary.kind == "ternary" and len(ternary.labels) == 231
     np.testing.assert_array_equal(

@@ -28,7 +28,7 @@ structure searching using a kriging approach", Jpn. J. Appl. Phys. 55, 045502 (2
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,8 @@ from mi_widgets.active.gp import (
 __all__ = [
     "ACQUISITIONS",
     "BayesianOptimizer",
+    "SurrogateComparison",
+    "compare_with_linear",
     "expected_improvement",
     "probability_of_improvement",
     "upper_confidence_bound",
@@ -296,6 +298,7 @@ class BayesianOptimizer:
         self.relearned_ = False
         self.timings_ = {"fit": 0.0, "learn": 0.0, "score": 0.0}
         self._scores: np.ndarray | None = None
+        self._pending: tuple[int, np.ndarray] | None = None
 
     @property
     def n_candidates(self) -> int:
@@ -382,6 +385,7 @@ class BayesianOptimizer:
             return
         self.measured_mask[idx] = True
         self._scores = None
+        self._pending = None
         # one BLAS thread: on shared cores threaded BLAS made these small solves slower
         with one_blas_thread():
             self._update(idx)
@@ -406,6 +410,7 @@ class BayesianOptimizer:
         self.timings_ = {**self.timings_, "learn": time.perf_counter() - start, "fit": 0.0}
         self.relearned_ = True
         self._scores = None
+        self._pending = None
         return self.params_
 
     def set_hyperparameters(
@@ -434,6 +439,7 @@ class BayesianOptimizer:
             )
         self.params_ = replace(self.params_, **changes, log_marginal_likelihood=float("nan"))
         self._scores = None
+        self._pending = None
         if self._indices:
             self._rebuild()
 
@@ -586,18 +592,32 @@ class BayesianOptimizer:
         """Indices of the ``n`` unmeasured candidates to measure next (fewer if fewer remain).
 
         Batches: kriging believer for EI / PI / UCB, independent draws for TS (see Notes).
+        The proposal stands until something changes: calling ``suggest(n)`` again before
+        the next :meth:`tell` returns the same candidates (also for TS).
         """
         n = check_positive_int(n, "n")
+        if self._pending is not None and self._pending[0] == n:
+            return self._pending[1].copy()
         free = np.flatnonzero(~self.measured_mask)
-        n = min(n, free.size)
-        if n == 0:
+        m = min(n, free.size)
+        if m == 0:
             return free[:0]
         if not self._indices:
-            return np.sort(self._rng.choice(free, size=n, replace=False))
-        with one_blas_thread():
-            if self.acquisition == "TS":
-                return self._suggest_thompson(n)
-            return self._suggest_believer(n)
+            chosen = np.sort(self._rng.choice(free, size=m, replace=False))
+        else:
+            with one_blas_thread():
+                if self.acquisition == "TS":
+                    chosen = self._suggest_thompson(m)
+                else:
+                    chosen = self._suggest_believer(m)
+        self._pending = (n, chosen)
+        return chosen.copy()
+
+    def set_acquisition(self, acquisition: str) -> None:
+        """Switch the acquisition function (the posterior is kept)."""
+        self.acquisition = check_choice(acquisition, "acquisition", ACQUISITIONS)
+        self._scores = None
+        self._pending = None
 
     def _suggest_thompson(self, n: int) -> np.ndarray:
         chosen: list[int] = []
@@ -650,3 +670,81 @@ class BayesianOptimizer:
         self._scores = first
         self.timings_["score"] += time.perf_counter() - start
         return np.asarray(chosen, dtype=int)
+
+
+@dataclass(frozen=True)
+class SurrogateComparison:
+    """The GP and an ordinary least-squares linear model, trained on the same observations.
+
+    Attributes
+    ----------
+    indices : ndarray of int
+        The unmeasured candidates both models are judged on.
+    truth, gp, linear : ndarray
+        True values and the two predictions there.
+    rmse_gp, rmse_linear : float
+        Root-mean-square errors.
+    intercept : float
+    coefficients : tuple of float
+        The linear model: value = intercept + sum(coefficients * features), in the
+        units of the candidate features (the "white box").
+    """
+
+    indices: np.ndarray
+    truth: np.ndarray
+    gp: np.ndarray
+    linear: np.ndarray
+    rmse_gp: float
+    rmse_linear: float
+    intercept: float
+    coefficients: tuple[float, ...]
+
+
+def compare_with_linear(optimizer: BayesianOptimizer, truth: Any) -> SurrogateComparison:
+    """Judge the optimiser's GP against a linear model fitted to the same observations.
+
+    Parameters
+    ----------
+    optimizer : BayesianOptimizer
+        With at least two observations.
+    truth : array_like, shape (N,)
+        The true value of every candidate (NaN where unknown: those are skipped).
+
+    Returns
+    -------
+    SurrogateComparison
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 50)
+    >>> bo = BayesianOptimizer(x, random_state=0)
+    >>> bo.tell([0, 10, 25, 40, 49], np.sin(6 * x[[0, 10, 25, 40, 49]]))
+    >>> c = compare_with_linear(bo, np.sin(6 * x))
+    >>> bool(c.rmse_gp < c.rmse_linear)
+    True
+    """
+    from sklearn.linear_model import LinearRegression
+
+    truth = np.asarray(truth, dtype=float).reshape(-1)
+    if truth.size != optimizer.n_candidates:
+        raise MIInputError(
+            f"truth has {truth.size} values for {optimizer.n_candidates} candidates."
+        )
+    if optimizer.n_observations < 2:
+        raise MIInputError("Comparing models needs at least two observations; step first.")
+    x = optimizer.candidates
+    model = LinearRegression().fit(x[optimizer.observed_indices_], optimizer.observed_values_)
+    held = np.flatnonzero(~optimizer.measured_mask & np.isfinite(truth))
+    gp = optimizer.predict(return_std=False)[held]
+    linear = model.predict(x[held])
+    t = truth[held]
+    return SurrogateComparison(
+        indices=held,
+        truth=t,
+        gp=gp,
+        linear=linear,
+        rmse_gp=float(np.sqrt(np.mean((gp - t) ** 2))) if held.size else float("nan"),
+        rmse_linear=float(np.sqrt(np.mean((linear - t) ** 2))) if held.size else float("nan"),
+        intercept=float(model.intercept_),
+        coefficients=tuple(float(c) for c in model.coef_),
+    )

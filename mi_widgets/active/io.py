@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
     "write_phase_csv",
 ]
 
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = data_dir()
 
 #: Header names (case and ``#`` ignored) recognised as the phase column.
 PHASE_COLUMN_NAMES = ("phase", "phases", "phase_name", "phase name", "label", "labels", "class")

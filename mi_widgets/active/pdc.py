@@ -3,8 +3,17 @@
 Follows Terayama, Tamura et al., Phys. Rev. Materials 3, 033802 (2019): estimate every
 candidate's phase-membership probabilities from the points measured so far by label
 propagation or spreading, score each candidate's uncertainty, and measure the most
-uncertain one next. Extensions: coexisting phases (Terayama et al., Scripta Mater. 208,
-114335 (2022)) and batches of proposals (Tamura et al., STAM Methods 2, 153 (2022)).
+uncertain one next. Extensions: coexisting phases (after Terayama et al., Scripta Mater.
+208, 114335 (2022), who prepare the training data so that a multiphase point informs each
+of its phases; the scheme below is this lab's own form of that idea) and batches of
+proposals (Tamura et al., "Machine-learning-based phase diagram construction for
+high-throughput batch experiments", Sci. Technol. Adv. Mater.: Methods 2, 153 (2022)).
+
+Exploration: on the sparse kNN graph a label travels one hop per sweep, so every candidate
+starts from a prior, its nearest measured label weighted by ``exp(-prior_gamma d^2)`` and
+"unknown" (uniform) for the rest; a candidate far from every measurement is then as
+uncertain as a boundary, as in the original dense RBF label propagation, and equally
+uncertain candidates are taken farthest-first.
 
 Coexistence: a label such as ``"A+B"`` is a phase assemblage. With ``coexistence=True``
 (the default when any label contains ``"+"``) every single phase ``j`` gets its own
@@ -88,9 +97,9 @@ def uncertainty_scores(proba: np.ndarray, score: str) -> np.ndarray:
     n, c = proba.shape
     if c == 0:
         return np.ones(n)
-    empty = proba.sum(axis=1) == 0
+    empty = _row_sum(proba) == 0
     if score == "least_confident":
-        values = 1.0 - proba.max(axis=1)
+        values = 1.0 - _row_max(proba)
     elif score == "margin":
         top = -np.sort(-proba, axis=1)
         second = top[:, 1] if c > 1 else 0.0
@@ -112,8 +121,9 @@ class PhaseDiagramSampler:
         Standardised internally (zero mean, unit variance per column, as PDC does).
     estimator : {"label_propagation", "label_spreading"}
     graph : {"knn", "rbf"}, default "knn"
-        ``"knn"``: sparse k-nearest-neighbour graph (scales to 10^5 candidates);
-        ``"rbf"``: the dense RBF graph of scikit-learn's defaults (the original PDC).
+        ``"knn"``: sparse k-nearest-neighbour graph (scales to 10^5 candidates), started
+        from the distance-weighted prior (see ``prior_gamma``); ``"rbf"``: the dense RBF
+        graph of scikit-learn's defaults (the original PDC, O(N^2)).
     n_neighbors : int, default 10
         Neighbours per candidate for ``graph="knn"``.
     gamma : float, optional
@@ -123,8 +133,8 @@ class PhaseDiagramSampler:
         Label spreading's clamping factor (scikit-learn's default).
     max_iter : int, optional
         Iteration cap; default 1000 (propagation) / 30 (spreading) for ``"rbf"`` as in
-        scikit-learn, 15 for ``"knn"`` (which starts from the nearest measured label,
-        so a few smoothing steps near the boundaries suffice).
+        scikit-learn, 15 for ``"knn"`` (which starts from the prior, so a few smoothing
+        steps near the boundaries suffice).
     tol : float, default 1e-3
         Convergence tolerance (summed change for ``"rbf"``, largest change for ``"knn"``).
     score : {"least_confident", "margin", "entropy", "random"}
@@ -134,6 +144,14 @@ class PhaseDiagramSampler:
     one_parameter_at_a_time : bool, default False
         Propose only candidates that share at least one coordinate with the previous
         measured point (PDC's parameter constraint); falls back to all when none does.
+    prior_gamma : float, default 10
+        ``graph="knn"``: how far a measurement informs the starting estimate. A candidate
+        at standardised distance ``d`` from the nearest measured one starts from
+        ``w = exp(-prior_gamma d^2)`` times that label plus ``1 - w`` times "unknown"
+        (uniform over the classes), so candidates that no measurement reaches stay
+        uncertain and get measured: the sampler explores as well as refining boundaries.
+        10 is half the original's RBF ``gamma`` (``w = 1/2`` at ``d = 0.26``); ``0``
+        gives the plain nearest-label start, which never explores.
     batch : {"ranked", "neighbour_exclusion"}, default "ranked"
         How :meth:`suggest` picks several proposals at once (its default).
     k : int, default 1
@@ -179,6 +197,7 @@ class PhaseDiagramSampler:
         score: str = "least_confident",
         coexistence: str | bool = "auto",
         one_parameter_at_a_time: bool = False,
+        prior_gamma: float = 10.0,
         batch: str = "ranked",
         k: int = 1,
         until_two_phases: str = "raise",
@@ -195,6 +214,7 @@ class PhaseDiagramSampler:
         self.score = check_choice(score, "score", SCORES)
         self.coexistence = check_choice(coexistence, "coexistence", ["auto", True, False])
         self.one_parameter_at_a_time = bool(one_parameter_at_a_time)
+        self.prior_gamma = _check_nonnegative(prior_gamma, "prior_gamma")
         self.batch = check_choice(batch, "batch", BATCHES)
         self.k = check_positive_int(k, "k")
         self.until_two_phases = check_choice(
@@ -297,7 +317,8 @@ class PhaseDiagramSampler:
         else:
             targets = np.zeros((self.n_candidates, len(self.classes_)))
             targets[labelled, codes[labelled]] = 1.0
-            dist = self._propagate(targets, labelled, normalise=self.graph == "rbf")
+            fill = 1.0 / len(self.classes_)
+            dist = self._propagate(targets, labelled, normalise=self.graph == "rbf", fill=fill)
             self._proba = _normalise_rows(dist)
             self.phases_, self.phase_proba_ = self.classes_, self._proba
         self._fitted = True
@@ -321,23 +342,31 @@ class PhaseDiagramSampler:
             # D^-1 W keeps present + absent = 1 exactly: propagate presence alone
             targets = np.zeros((self.n_candidates, n_phases))
             targets[labelled] = present
-            phase_proba = self._propagate(targets, labelled, normalise=False)
+            phase_proba = self._propagate(targets, labelled, normalise=False, fill=0.5)
         else:
             targets = np.zeros((self.n_candidates, 2 * n_phases))
             targets[labelled, :n_phases] = present
             targets[labelled, n_phases:] = 1.0 - present
-            dist = self._propagate(targets, labelled, normalise=True)
+            dist = self._propagate(targets, labelled, normalise=True, fill=0.5)
             total = dist[:, :n_phases] + dist[:, n_phases:]
             phase_proba = np.divide(
                 dist[:, :n_phases], total, out=np.full_like(total, 0.5), where=total > 0
             )
         p = np.clip(phase_proba, 1e-9, 1 - 1e-9)
-        log_like = np.log1p(-p).sum(axis=1)[:, None] + (np.log(p) - np.log1p(-p)) @ membership.T
-        log_like -= log_like.max(axis=1, keepdims=True)
+        log_absent = np.log1p(-p)
+        logit = np.log(p) - log_absent
+        base = _row_sum(log_absent)
+        log_like = np.empty((self.n_candidates, len(self.classes_)))
+        for a in range(len(self.classes_)):  # few assemblages: no BLAS call for a thin product
+            log_like[:, a] = base + _row_sum(logit[:, membership[a] > 0])
+        log_like -= _row_max(log_like)[:, np.newaxis]
         proba = np.exp(log_like)
-        return proba / proba.sum(axis=1, keepdims=True), phases, phase_proba
+        proba /= _row_sum(proba)[:, np.newaxis]
+        return proba, phases, phase_proba
 
-    def _propagate(self, targets: np.ndarray, labelled: np.ndarray, *, normalise: bool):
+    def _propagate(
+        self, targets: np.ndarray, labelled: np.ndarray, *, normalise: bool, fill: float
+    ) -> np.ndarray:
         operator = self._graph_operator()
         if self.graph == "rbf":
             default_iter = 1000 if self.estimator == "label_propagation" else 30
@@ -351,21 +380,36 @@ class PhaseDiagramSampler:
                 tol=self.tol,
             )
         else:
-            start = targets[self._nearest_labelled(labelled)]
+            prior = self._prior(targets, labelled, fill)
             result = propagate(
                 operator,
-                targets,
+                # spreading: the prior is the soft label of every unmeasured candidate
+                targets if self.estimator == "label_propagation" else prior,
                 labelled,
                 estimator=self.estimator,
                 alpha=self.alpha,
                 max_iter=self.max_iter or 15,
                 tol=self.tol,
-                start=start,
+                start=prior,
                 stopping="max",
                 normalise=normalise,
             )
         self.n_iter_ = result.n_iter
         return result.distributions
+
+    def _prior(self, targets: np.ndarray, labelled: np.ndarray, fill: float) -> np.ndarray:
+        """Each candidate's starting estimate: its nearest measurement, fading to ``fill``.
+
+        ``w = exp(-prior_gamma d^2)`` with ``d`` the standardised distance to the nearest
+        measured candidate; the row is ``w`` times that candidate's label plus ``1 - w``
+        times the uninformed value (``1/c`` per class, 0.5 per phase presence), so a
+        candidate no measurement reaches starts (and stays) uncertain.
+        """
+        nearest = self._nearest_labelled(labelled)
+        weight = np.exp(-self.prior_gamma * self._voronoi[2])[:, np.newaxis]
+        prior = weight * targets[nearest] + (1.0 - weight) * fill
+        prior[labelled] = targets[labelled]
+        return prior
 
     def _graph_operator(self):
         if self._operator is None:
@@ -519,9 +563,17 @@ class PhaseDiagramSampler:
                     "two - measure a few more points (e.g. with score='random') first."
                 )
             values = uncertainty_scores(self.proba_[unlabelled], score)
-            if n == 1 and not self.one_parameter_at_a_time:
-                return unlabelled[[int(np.argmax(values))]]  # = first of the stable ranking
-            ranking = unlabelled[np.argsort(-values, kind="stable")]
+            if self.graph == "rbf":  # the original's rule: the first of the largest
+                if n == 1 and not self.one_parameter_at_a_time:
+                    return unlabelled[[int(np.argmax(values))]]
+                ranking = unlabelled[np.argsort(-values, kind="stable")]
+            else:  # equal uncertainty: the candidate farthest from any measurement first
+                values = np.round(values, 12)
+                far = self._voronoi[2][unlabelled]
+                if n == 1 and not self.one_parameter_at_a_time:
+                    tied = np.flatnonzero(values == values.max())
+                    return unlabelled[[int(tied[np.argmax(far[tied])])]]
+                ranking = unlabelled[np.lexsort((-far, -values))]
         if self.one_parameter_at_a_time:
             ranking = self._constrain(ranking, previous)
         return ranking
@@ -572,6 +624,14 @@ def _check_candidates(candidates: Any) -> np.ndarray:
     return array
 
 
+def _check_nonnegative(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise MIInputError(f"{name} must be a number >= 0; got {value!r}.")
+    if not np.isfinite(value) or value < 0:
+        raise MIInputError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
 def _check_indices(indices: Any, n: int) -> np.ndarray:
     idx = np.atleast_1d(np.asarray(indices))
     if idx.dtype.kind not in "iu":
@@ -609,6 +669,26 @@ def _sorted_classes(measured: np.ndarray) -> np.ndarray:
     if all(isinstance(v, int) for v in values):
         return np.unique(np.array(values, dtype=int))
     return np.unique(np.array([str(v) for v in values]))
+
+
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=1)`` column by column (faster for the few columns of class tables)."""
+    if x.shape[1] == 0 or x.shape[1] > 32:
+        return x.sum(axis=1)
+    out = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        out += x[:, j]
+    return out
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """``x.max(axis=1)`` column by column (faster for the few columns of class tables)."""
+    if x.shape[1] == 0 or x.shape[1] > 32:
+        return x.max(axis=1)
+    out = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        np.maximum(out, x[:, j], out=out)
+    return out
 
 
 def _normalise_rows(dist: np.ndarray) -> np.ndarray:

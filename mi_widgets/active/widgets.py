@@ -13,7 +13,7 @@ from bokeh.palettes import Greens256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.active.campaign import Campaign, CampaignRecord
-from mi_widgets.active.design import initial_design
+from mi_widgets.active.design import initial_design, unary_binary_design
 from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
 from mi_widgets.active.metrics import macro_f1_metric
 from mi_widgets.active.pdc import BATCHES, ESTIMATORS, GRAPHS, SCORES, PhaseDiagramSampler
@@ -32,6 +32,7 @@ from mi_widgets.viz.upload import UploadedFile
 __all__ = ["DENSE_GRAPH_LIMIT", "PhaseDiagramLab", "plot_coordinates"]
 
 VIEWS = ("phases", "uncertainty")
+STARTS = ("random", "unary_binary")
 #: Largest candidate set for which the lab offers the dense RBF graph (O(N^2) memory and time).
 DENSE_GRAPH_LIMIT = 3000
 _UNCERTAINTY_COLORS = np.array(Greens256[::-1])  # white = certain, dark green = uncertain
@@ -72,6 +73,10 @@ class PhaseDiagramLab(LabApp):
         (labels ``None`` where unmeasured: the lab then only proposes).
     n_initial : int, default 5
         Random starting measurements for a diagram with true labels.
+    start : {"random", "unary_binary"}, default "random"
+        The initial design: ``n_initial`` random points (at least two phases among
+        them), or, for compositions (ternaries), the pure elements and three points on
+        each binary edge (:func:`~mi_widgets.active.design.unary_binary_design`).
     random_state : int or None, default 0
         Seed of the starting points and of the random-sampling baseline.
 
@@ -102,11 +107,14 @@ class PhaseDiagramLab(LabApp):
         diagram: str | PhaseDiagram = "eutectic",
         *,
         n_initial: int = 5,
+        start: str = "random",
         random_state: int | None = 0,
     ) -> None:
         super().__init__(random_state=random_state)
         self.n_initial = check_positive_int(n_initial, "n_initial")
         self._build_controls()
+        self._syncing = True
+        self.start_choice.value = check_choice(start, "start", STARTS)
         self._build_plots()
         self._syncing = False
         self.campaign: Campaign | None = None
@@ -144,6 +152,11 @@ class PhaseDiagramLab(LabApp):
             value="ranked",
             description="Batch",
         )
+        self.start_choice = widgets.Dropdown(
+            options=[("random points", "random"), ("elements + binary edges", "unary_binary")],
+            value="random",
+            description="Start",
+        )
         self.batch_size = widgets.BoundedIntText(value=1, min=1, max=50, description="Batch size")
         self.run_steps = widgets.BoundedIntText(value=20, min=1, max=2000, description="N steps")
         self.step_button = widgets.Button(description="Step", button_style="primary")
@@ -172,6 +185,7 @@ class PhaseDiagramLab(LabApp):
         self.on_click(self.run_button, self.run)
         self.on_click(self.reset_button, self.reset)
         self.on_change(self.diagram_choice, self._on_diagram)
+        self.on_change(self.start_choice, self._on_start)
         for w in (self.estimator_choice, self.graph_choice, self.score_choice):
             self.on_change(w, lambda _value: self._apply_settings())
         for w in (self.batch_size, self.batch_choice):
@@ -275,6 +289,7 @@ class PhaseDiagramLab(LabApp):
         sampling = widgets.VBox(
             [
                 self.diagram_choice,
+                self.start_choice,
                 self.estimator_choice,
                 self.graph_choice,
                 self.score_choice,
@@ -337,6 +352,12 @@ class PhaseDiagramLab(LabApp):
         complete = all(v is not None for v in labels.tolist())
         truth = labels.astype(str) if complete else None
         settings = self._settings(len(diagram.coordinates))
+        if diagram.kind != "ternary" and self.start_choice.value == "unary_binary":
+            self._syncing = True  # the elements + edges design is for compositions
+            try:
+                self.start_choice.value = "random"
+            finally:
+                self._syncing = False
         campaign = self._new_campaign(diagram, truth, settings)
         if truth is not None:
             classes = np.unique(truth)
@@ -344,6 +365,7 @@ class PhaseDiagramLab(LabApp):
             measured = [str(v) for v in labels.tolist() if v is not None]
             classes = np.unique(np.array(measured, dtype=str)) if measured else np.array([])
         self.diagram, self.truth, self.campaign = diagram, truth, campaign
+        self._start = self.start_choice.value
         self.px, self.py = plot_coordinates(diagram)
         self._color_of = dict(zip(classes.tolist(), class_colors(len(classes)), strict=True))
         self._setup_axes()
@@ -383,7 +405,7 @@ class PhaseDiagramLab(LabApp):
         coordinates = diagram.coordinates
         batch = check_positive_int(self.batch_size.value, "batch size", maximum=50)
         if truth is not None:
-            start = initial_design(truth, self.n_initial, random_state=self.random_state)
+            start = self._initial_design(coordinates, truth)
             return Campaign(
                 self._new_sampler(coordinates, settings, until_two_phases="random"),
                 lambda idx: truth[idx].tolist(),
@@ -412,11 +434,21 @@ class PhaseDiagramLab(LabApp):
             random_state=self.random_state,
         )
 
+    def _initial_design(self, coordinates: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        if check_choice(self.start_choice.value, "start", STARTS) == "unary_binary":
+            return unary_binary_design(coordinates)
+        return initial_design(truth, self.n_initial, random_state=self.random_state)
+
     def _propose(self) -> None:
         """Compute the next proposals (cleared first, so a failure leaves none shown)."""
         self.proposals = np.array([], dtype=int)
         free = int((~self.sampler.measured_mask).sum())
-        if free == 0 or not self.sampler.measured_mask.any():
+        if not self.sampler.measured_mask.any():
+            raise MIInputError(
+                f"No candidate in {self.diagram.name} has a phase yet; fill in the phases of "
+                "a few measured candidates (at least two different phases) and upload it again."
+            )
+        if free == 0:
             return
         n = check_positive_int(self.batch_size.value, "batch size", maximum=50)
         if n > free:
@@ -495,6 +527,48 @@ class PhaseDiagramLab(LabApp):
             self._show_loaded_settings()
             raise
 
+    def _on_start(self, value: str) -> None:
+        if self._syncing:
+            return
+        try:
+            self.set_start(value)
+        except MIInputError:
+            self._show_loaded_settings()
+            raise
+
+    def set_start(self, start: str) -> None:
+        """Start again from ``"random"`` points or the ``"unary_binary"`` design."""
+        start = check_choice(start, "start", STARTS)
+        if not self.has_truth:
+            raise MIInputError(
+                "The initial design applies to diagrams with true labels; your own data "
+                "starts from the phases in your CSV."
+            )
+        if start == "unary_binary" and self.diagram.kind != "ternary":
+            raise MIInputError(
+                "The elements + binary edges start is for ternary compositions; "
+                f"{self.diagram.name} is not one. Use random points."
+            )
+        previous = self._start
+        self._syncing = True
+        try:
+            self.start_choice.value = start
+        finally:
+            self._syncing = False
+        try:
+            campaign = self._new_campaign(
+                self.diagram, self.truth, self._settings(len(self.diagram.coordinates))
+            )
+        except MIInputError:
+            self._syncing = True
+            try:
+                self.start_choice.value = previous
+            finally:
+                self._syncing = False
+            raise
+        self.campaign, self._start = campaign, start
+        self._redraw_after(self._propose)
+
     def _show_loaded_settings(self) -> None:
         """Put the dropdowns back to what is loaded (after a refused change)."""
         self._syncing = True
@@ -504,6 +578,7 @@ class PhaseDiagramLab(LabApp):
             self.estimator_choice.value = self.sampler.estimator
             self.graph_choice.value = self.sampler.graph
             self.score_choice.value = self.sampler.score
+            self.start_choice.value = self._start
         finally:
             self._syncing = False
 
