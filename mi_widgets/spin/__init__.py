@@ -11,14 +11,17 @@ from mi_widgets.spin.ed import (
     spin_gap,
     susceptibility,
 )
+from mi_widgets.spin.estimation import HamiltonianEstimator, equivalent_fits
 
 __all__ = [
     "BOHR_MAGNETON_MEV_PER_T",
     "BOLTZMANN_MEV_PER_K",
+    "HamiltonianEstimator",
     "Spectrum",
     "SpinCluster",
     "differential_susceptibility",
     "energy_levels",
+    "equivalent_fits",
     "magnetization",
     "spin_gap",
     "susceptibility",

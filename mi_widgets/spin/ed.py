@@ -35,9 +35,9 @@ from scipy.linalg import eigh
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.special import comb
+from threadpoolctl import ThreadpoolController
 
 from mi_widgets._errors import MIInputError, check_finite_array, check_increasing
-from mi_widgets._threads import one_blas_thread
 
 __all__ = [
     "BOHR_MAGNETON_MEV_PER_T",
@@ -66,6 +66,9 @@ MAX_FULL_ED = 14
 MAX_SPARSE_ED = 20
 #: Sectors up to this dimension are stored and diagonalised as dense matrices.
 _DENSE_LIMIT = 1200
+#: Inspected after scipy.linalg is loaded, so that scipy's own BLAS is limited too
+#: (a controller made earlier in the process may only know numpy's).
+_BLAS = ThreadpoolController()
 
 
 class SpinCluster:
@@ -407,7 +410,7 @@ def energy_levels(
     energies: list[np.ndarray] = []
     sz: list[np.ndarray] = []
     # Small dense blocks: threaded BLAS only adds contention on shared cores.
-    with one_blas_thread():
+    with _BLAS.limit(limits=1, user_api="blas"):
         for n_up in range(n // 2 + 1):
             sector = cluster.sector(n_up)
             if lowest_only:

@@ -42,6 +42,8 @@ from scipy.stats import qmc
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.spin.ed import (
+    BOHR_MAGNETON_MEV_PER_T,
+    BOLTZMANN_MEV_PER_K,
     MAX_FULL_ED,
     SpinCluster,
     check_fields,
@@ -465,8 +467,6 @@ class HamiltonianEstimator:
         m = np.array([spectrum.moments(self._b, t, self.g)[0] for t in self._t]) * self.g / n
         chi = None
         if self._chi_t is not None:
-            from mi_widgets.spin.ed import BOHR_MAGNETON_MEV_PER_T, BOLTZMANN_MEV_PER_K
-
             var = np.array([spectrum.moments(np.zeros(1), t, self.g)[1][0] for t in self._chi_t])
             chi = self.g**2 * BOHR_MAGNETON_MEV_PER_T * var / (BOLTZMANN_MEV_PER_K * self._chi_t)
             chi = chi / n
