@@ -9,5 +9,6 @@ c.ServerApp.tornado_settings = {"websocket_max_message_size": WEBSOCKET_MAX_MESS
 c.MappingKernelManager.cull_interval = CULL_INTERVAL_S
 c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_TIMEOUT_S
 c.MappingKernelManager.cull_connected = False
+c.MappingKernelManager.cull_busy = True
 # notebook 7's JupyterLab extension cannot load in Voila's page.
 c.VoilaConfiguration.extension_denylist = ["@jupyter-notebook/lab-extension"]

@@ -7,6 +7,7 @@ context managers; nest them freely (each restores what it found).
 
 from __future__ import annotations
 
+import scipy.linalg  # noqa: F401  (loads scipy's own BLAS, so that the limits reach it too)
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["THREADPOOLS", "one_blas_thread", "single_threaded"]

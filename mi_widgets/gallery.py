@@ -6,9 +6,11 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from mi_widgets._resources import notebooks_dir
+
 __all__ = ["LABS", "Lab", "gallery_html"]
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = notebooks_dir()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browser_helpers import JS_COUNT_MUTATIONS, wait_for_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -62,7 +63,7 @@ def _free_port() -> int:
 class VoilaServer:
     """A running ``mi-lab`` (Voila) server on a free local port."""
 
-    def __init__(self, notebooks: Path):
+    def __init__(self, notebooks: Path, extra_args: tuple[str, ...] = ()):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkstemp(prefix="voila-", suffix=".log")[1])
@@ -73,6 +74,7 @@ class VoilaServer:
             "--no-browser",
             f"--port={self.port}",
             f"--notebooks={notebooks}",
+            *extra_args,
         ]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self._log = self.log_path.open("w")
@@ -147,6 +149,16 @@ def browser_context():
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def new_page(context):
+    """A new page that records console errors and counts DOM changes (see browser_helpers)."""
+    page = context.new_page()
+    page.add_init_script(JS_COUNT_MUTATIONS)
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+    return page
+
+
 def wait_for_voila(page, timeout_ms: int = 120_000) -> None:
     """Wait until Voila has run every cell and the widgets have rendered."""
     page.wait_for_function(
@@ -154,7 +166,7 @@ def wait_for_voila(page, timeout_ms: int = 120_000) -> None:
                    return c && getComputedStyle(c).display !== 'none'; }""",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(500)
+    wait_for_idle(page, timeout_s=timeout_ms / 1000)
 
 
 def error_outputs(page) -> list[str]:
@@ -172,10 +184,7 @@ def open_app(request, voila_server, browser_context) -> Iterator[Callable]:
     pages = []
 
     def _open(notebook: str, *, wait_for: str | None = ".mi-lab-app, .widget-box"):
-        page = browser_context.new_page()
-        page.console_errors = []
-        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-        page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
+        page = new_page(browser_context)
         pages.append(page)
         page.goto(voila_server.url(notebook), wait_until="domcontentloaded", timeout=120_000)
         wait_for_voila(page)
@@ -193,31 +202,13 @@ def open_app(request, voila_server, browser_context) -> Iterator[Callable]:
         page.close()
 
 
-@pytest.fixture(scope="module")
-def open_shared_app(voila_server, browser_context) -> Iterator[Callable]:
-    """Like ``open_app`` but one page per notebook for a whole test module (faster).
+@pytest.fixture
+def open_shared_app(open_app) -> Callable:
+    """The same as ``open_app``: every test gets a fresh page, so no test sees another's state.
 
-    Tests that share a page must not depend on each other's order; each should
-    check the state it needs.
+    (A page shared by a module's tests was mutated across them; kept as a name only.)
     """
-    pages: dict[str, object] = {}
-
-    def _open(notebook: str, *, wait_for: str | None = ".mi-lab-app, .widget-box"):
-        if notebook not in pages:
-            page = browser_context.new_page()
-            page.console_errors = []
-            page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-            page.on("pageerror", lambda e: page.console_errors.append(f"pageerror: {e}"))
-            page.goto(voila_server.url(notebook), wait_until="domcontentloaded", timeout=120_000)
-            wait_for_voila(page)
-            if wait_for:
-                page.locator(wait_for).first.wait_for(state="visible", timeout=60_000)
-            pages[notebook] = page
-        return pages[notebook]
-
-    yield _open
-    for page in pages.values():
-        page.close()
+    return open_app
 
 
 @pytest.fixture

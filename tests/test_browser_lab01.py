@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from browser_helpers import changed_fraction, ngl_screenshot, non_white_fraction
-from conftest import ARTIFACTS, error_outputs
+from browser_helpers import changed_fraction, ngl_screenshot, non_white_fraction, png_array
+from conftest import ARTIFACTS, error_outputs, wait_for_voila
 
 from mi_widgets._limits import UPLOAD_LIMIT_BYTES
 
@@ -23,7 +25,7 @@ def lab(open_shared_app, screenshot_on_failure):
     page.locator(".mi-rdf-plot").first.wait_for(state="visible")
     page.locator(".mi-structure-info").first.wait_for(state="visible")
     _choose(page, "Si (diamond)", "Si216")
-    page.wait_for_timeout(2500)  # NGL re-fits ~1 s after it has loaded
+    _wait_until_atoms_fill_the_canvas(page)
     return page
 
 
@@ -42,9 +44,9 @@ def test_changing_the_crystal_redraws_the_3d_view_and_the_rdf(lab):
     rdf_before = lab.locator(".mi-rdf-plot").first.screenshot()
     assert non_white_fraction(ngl_before) > 0.05, "the 3D view is blank or tiny"
     _choose(lab, "NaCl (rocksalt)", "Na108Cl108")
-    lab.wait_for_timeout(2500)
-    assert changed_fraction(ngl_before, ngl_screenshot(lab)) > 0.02
-    assert changed_fraction(rdf_before, lab.locator(".mi-rdf-plot").first.screenshot()) > 0.005
+    assert _wait_for(lambda: changed_fraction(ngl_before, ngl_screenshot(lab)) > 0.02, lab)
+    rdf = lab.locator(".mi-rdf-plot").first
+    assert _wait_for(lambda: changed_fraction(rdf_before, rdf.screenshot()) > 0.005, lab)
     assert error_outputs(lab) == []
 
 
@@ -79,7 +81,7 @@ def test_app_screenshot_looks_like_an_app(lab):
     """The picture in the README is this screenshot (refresh it with MI_LAB_SCREENSHOTS=1)."""
     _choose(lab, "ZnO (wurtzite)", "Zn54O54")
     lab.locator(".mi-structure-explorer .widget-toggle-button", has_text="Element").first.click()
-    lab.wait_for_timeout(2500)
+    _wait_until_atoms_fill_the_canvas(lab)
     app = lab.locator(".mi-structure-explorer").first
     png = app.screenshot()
     assert non_white_fraction(ngl_screenshot(lab)) > 0.05
@@ -87,3 +89,83 @@ def test_app_screenshot_looks_like_an_app(lab):
     (ARTIFACTS / "lab01_structure_explorer.png").write_bytes(png)
     if os.environ.get("MI_LAB_SCREENSHOTS"):
         (DOCS_IMAGES / "lab01_structure_explorer.png").write_bytes(png)
+
+
+# --------------------------------------------------------------------------- 3D view under load
+def _drawn_extent(png: bytes) -> tuple[float, float, float]:
+    """Bounding box of the non-white pixels relative to the image: (width, height, drawn share)."""
+    drawn = png_array(png).sum(axis=2) < 720
+    if not drawn.any():
+        return 0.0, 0.0, 0.0
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    height, width = drawn.shape
+    return (cols[-1] - cols[0] + 1) / width, (rows[-1] - rows[0] + 1) / height, float(drawn.mean())
+
+
+def _wait_for(condition, page, timeout_s: float = 60.0) -> bool:
+    """Poll ``condition()`` until it holds or the time is up; return whether it held."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        page.wait_for_timeout(250)
+    return bool(condition())
+
+
+def _wait_until_atoms_fill_the_canvas(page, timeout_s: float = 120.0) -> tuple[float, float, float]:
+    """Poll the NGL canvas until the atoms span most of it (or the time is up)."""
+    canvas = page.locator(".mi-structure-view canvas").first
+    canvas.wait_for(state="visible", timeout=int(timeout_s * 1000))
+    deadline = time.monotonic() + timeout_s
+    extent = (0.0, 0.0, 0.0)
+    while time.monotonic() < deadline:
+        extent = _drawn_extent(canvas.screenshot())
+        if extent[0] > 0.5 and extent[1] > 0.5 and extent[2] > 0.1:
+            return extent
+        page.wait_for_timeout(250)  # poll again: the condition, not a fixed delay
+    return extent
+
+
+@pytest.mark.slow
+def test_3d_view_fills_its_canvas_with_the_cpu_throttled(voila_server, browser_context):
+    """Under load NGL drew the atoms tiny in a corner ("reading 'autoView'" in the page)."""
+    page = browser_context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 6})
+    try:
+        page.goto(voila_server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=180_000)
+        wait_for_voila(page, timeout_ms=300_000)
+        page.locator(".mi-structure-explorer").first.wait_for(state="visible", timeout=120_000)
+        width, height, drawn = _wait_until_atoms_fill_the_canvas(page)
+        assert width > 0.5 and height > 0.5 and drawn > 0.1, (width, height, drawn)
+        # a new crystal is fitted too
+        _choose(page, "NaCl (rocksalt)", "Na108Cl108")
+        width, height, drawn = _wait_until_atoms_fill_the_canvas(page)
+        assert width > 0.5 and height > 0.5, (width, height, drawn)
+        assert not [e for e in errors if "autoView" in e], errors
+    finally:
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+        page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 800)])
+def test_3d_view_beside_the_controls_on_a_laptop(voila_server, browser_context, width, height):
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        page.goto(voila_server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=120_000)
+        wait_for_voila(page)
+        page.locator(".mi-structure-view canvas").first.wait_for(state="visible", timeout=120_000)
+
+        def box(selector: str) -> dict:
+            return page.locator(f".mi-structure-explorer {selector}").first.bounding_box()
+
+        controls, view = box(".mi-controls"), box(".mi-structure-view")
+        assert view["x"] >= controls["x"] + controls["width"] - 1  # beside, not below
+        assert view["y"] < controls["y"] + controls["height"] / 2
+        assert view["x"] + view["width"] <= width + 1  # not cut off
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()

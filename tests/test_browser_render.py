@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_helpers import wait_for_idle
 from conftest import error_outputs, real_console_errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +16,6 @@ NOTEBOOK_NAMES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 @pytest.mark.parametrize("notebook", NOTEBOOK_NAMES)
 def test_notebook_renders_in_voila(open_app, notebook):
     page = open_app(notebook, wait_for=".widget-html, .mi-lab-app, .jp-RenderedHTMLCommon")
-    page.wait_for_timeout(1500)
+    wait_for_idle(page)
     assert error_outputs(page) == []
     assert real_console_errors(page) == []

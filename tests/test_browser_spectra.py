@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser_helpers import wait_for_change, wait_for_idle, wait_for_page_update, wait_until
 from tests.conftest import error_outputs, real_console_errors
 
 pytestmark = pytest.mark.browser
@@ -38,18 +39,18 @@ def _click_data(page, title: str, x: float, y: float) -> None:
         point = page.evaluate(JS_DATA_TO_PAGE, [title, x, y])
         if isinstance(point, list):
             break
-        page.wait_for_timeout(500)
+        wait_until(page, lambda: isinstance(page.evaluate(JS_DATA_TO_PAGE, [title, x, y]), list))
     assert isinstance(point, list), f"bokeh plot titled {title!r}: {point}"
-    page.wait_for_timeout(300)
+    wait_for_idle(page)
     point = page.evaluate(JS_DATA_TO_PAGE, [title, x, y])  # after scrolling
     page.mouse.click(point[0], point[1])
-    page.wait_for_timeout(1000)  # two taps close together would count as one
+    wait_for_page_update(page)  # two taps close together would count as one
 
 
 def test_lab02_click_peaks_fit_and_step_em(open_app):
     page = open_app("02_em_peak_fitting.ipynb", wait_for=".mi-peak-picker")
     page.locator(".mi-peak-picker canvas").first.wait_for(state="visible", timeout=60_000)
-    page.wait_for_timeout(1500)
+    wait_for_idle(page)
     for centre in (284.8, 286.3, 288.9):  # the C 1s peaks, eV
         _click_data(page, "Spectrum", centre, 600.0)
     page.get_by_text("3 starting peak(s) placed").wait_for(timeout=20_000)
@@ -68,7 +69,7 @@ def test_lab02_click_peaks_fit_and_step_em(open_app):
         "() => document.querySelector('.mi-em-slider .widget-readout').innerText.trim() === '1'",
         timeout=20_000,
     )
-    page.wait_for_timeout(500)
+    wait_until(page, lambda: info.inner_text() != before, raise_on_timeout=False)
     assert info.inner_text() != before
     assert error_outputs(page) == []
     assert real_console_errors(page) == []
@@ -77,14 +78,14 @@ def test_lab02_click_peaks_fit_and_step_em(open_app):
 def test_lab03_click_a_map_pixel_changes_the_spectrum(open_app):
     page = open_app("03_spectral_imaging.ipynb", wait_for=".mi-map-explorer")
     page.locator(".mi-map-explorer canvas").first.wait_for(state="visible", timeout=60_000)
-    page.wait_for_timeout(1500)
+    wait_for_idle(page)
     label = page.locator(".mi-pixel-label")
     assert "Pixel (0, 0)" in label.inner_text()
     spectrum = page.locator(".mi-map-explorer .bk-Canvas").nth(1)
     before = spectrum.screenshot()
     _click_data(page, "Map", 30.5, 20.5)  # column 30, row 20
     page.get_by_text("Pixel (20, 30)").wait_for(timeout=20_000)
-    page.wait_for_timeout(800)
+    wait_for_change(page, spectrum.screenshot, before, quiet_s=0.5)
     assert spectrum.screenshot() != before
     assert error_outputs(page) == []
     assert real_console_errors(page) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from mi_widgets import cli
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_voila_command_culls_kernels_and_raises_the_upload_cap():
     command = cli.voila_command(Path("nb"), host="0.0.0.0", port=9999)
     joined = " ".join(command)
-    assert command[:2] == ["voila", "nb"]
+    assert command[:4] == [sys.executable, "-m", "mi_widgets._server", "nb"]
     assert "--port=9999" in command and "--Voila.ip=0.0.0.0" in command
     assert "cull_idle_timeout" in joined and "cull_interval" in joined
     assert f"'websocket_max_message_size': {cli.WEBSOCKET_MAX_MESSAGE_BYTES}" in joined
@@ -21,7 +22,12 @@ def test_voila_command_culls_kernels_and_raises_the_upload_cap():
 
 
 def test_lab_command_uses_the_same_folder():
-    assert cli.lab_command(Path("nb"))[:3] == ["jupyter", "lab", "--notebook-dir=nb"]
+    assert cli.lab_command(Path("nb"))[:4] == [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--notebook-dir=nb",
+    ]
 
 
 def test_main_runs_voila_and_prints_the_gallery_url(monkeypatch, capsys):
@@ -31,11 +37,11 @@ def test_main_runs_voila_and_prints_the_gallery_url(monkeypatch, capsys):
     )
     assert cli.main(["--port", "9123", "--no-browser"]) == 0
     command, env = calls[0]
-    assert command[0] == "voila" and "--port=9123" in command
+    assert command[2] == "mi_widgets._server" and "--port=9123" in command
     assert str(ROOT) in env["PYTHONPATH"]
     assert "http://127.0.0.1:9123/voila/render/00_welcome.ipynb" in capsys.readouterr().out
     assert cli.main(["--lab", "--no-browser"]) == 0
-    assert calls[1][0][:2] == ["jupyter", "lab"]
+    assert calls[1][0][1:3] == ["-m", "jupyterlab"]
 
 
 def test_missing_notebooks_folder_is_reported(tmp_path, capsys):

@@ -1,17 +1,20 @@
-"""Lab 08 in Voila: lasso atoms on the TS-LPP map and see the 3D view change."""
+"""Lab 08 in Voila: lasso atoms on the TS-LPP map and see the 3D view change; the layout."""
 
 from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_for_voila
 
 NOTEBOOK = "08_tslpp_structure_analysis.ipynb"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ARTIFACTS_WANTED = bool(os.environ.get("MI_LAB_SCREENSHOTS"))  # to look at the app
+pytestmark = pytest.mark.browser
 
 
 def _pixels(locator) -> np.ndarray:
@@ -20,39 +23,103 @@ def _pixels(locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=float)
 
 
+def _wait_for(condition, page, timeout_s: float = 60.0) -> bool:
+    """Poll ``condition()`` until it holds or the time is up; return whether it held."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        page.wait_for_timeout(250)
+    return bool(condition())
+
+
 def _lasso(page, box: dict) -> None:
-    """Drag a closed loop around most of the left (TS-LPP) figure's plot area."""
-    left, top = box["x"] + 100, box["y"] + 50
-    right, bottom = box["x"] + box["width"] / 2 - 70, box["y"] + box["height"] - 70
+    """Drag a closed loop around most of the top (TS-LPP) figure's plot area."""
+    left, top = box["x"] + 90, box["y"] + 45
+    right, bottom = box["x"] + box["width"] - 40, box["y"] + box["height"] / 2 - 60
     corners = [(left, top), (right, top), (right, bottom), (left, bottom), (left, top + 5)]
     page.mouse.move(*corners[0])
     page.mouse.down()
     for x, y in corners[1:]:
         page.mouse.move(x, y, steps=15)
-        page.wait_for_timeout(50)
     page.mouse.up()
 
 
-@pytest.mark.browser
-def test_lasso_on_the_map_highlights_atoms_in_3d(open_app):
-    page = open_app(NOTEBOOK, wait_for=".mi-structure-map")
-    view = page.locator(".mi-structure-view").first
-    view.wait_for(state="visible", timeout=60_000)
-    view.scroll_into_view_if_needed()
-    page.locator(".mi-structure-view canvas").first.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(4000)  # NGL loads, then re-fits itself after ~1 s
-    before = _pixels(view)
-    assert before.std() > 5, "the 3D view is blank"
-
-    maps = page.locator(".mi-maps-pane").first
-    maps.scroll_into_view_if_needed()
-    _lasso(page, maps.bounding_box())
-    page.wait_for_timeout(3000)  # Python callback -> nglview redraw
-    after = _pixels(view)
-    if ARTIFACTS_WANTED:
+def _open(voila_server, browser_context, width: int, height: int):
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(voila_server.url(NOTEBOOK), wait_until="domcontentloaded", timeout=120_000)
+    try:
+        wait_for_voila(page)
+        # Voila shows cells as they run: the app comes after the map is fitted (slow under load)
+        page.locator(".mi-structure-map").first.wait_for(state="visible", timeout=300_000)
+        page.locator(".mi-structure-view canvas").first.wait_for(state="visible", timeout=120_000)
+    except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.locator(".mi-structure-map").first.screenshot(path=str(ARTIFACTS / "lab08.png"))
+        page.screenshot(path=str(ARTIFACTS / f"lab08_open_{width}.png"), full_page=True)
+        page.close()
+        raise
+    return page
 
-    changed = np.abs(after - before).sum(axis=2) > 30
-    assert changed.mean() > 0.01, f"only {changed.mean():.2%} of the 3D view changed"
-    assert not page.locator(".mi-error-banner").first.is_visible()
+
+def test_lasso_on_the_map_highlights_atoms_in_3d(voila_server, browser_context):
+    page = _open(voila_server, browser_context, 1400, 1000)
+    try:
+        view = page.locator(".mi-structure-view").first
+        view.scroll_into_view_if_needed()
+        assert _wait_for(lambda: _pixels(view).std() > 5, page), "the 3D view is blank"
+        before = _pixels(view)
+        maps = page.locator(".mi-maps-pane").first
+        maps.scroll_into_view_if_needed()
+        _lasso(page, maps.bounding_box())
+
+        def changed() -> float:
+            return float((np.abs(_pixels(view) - before).sum(axis=2) > 30).mean())
+
+        assert _wait_for(lambda: changed() > 0.01, page), f"only {changed():.2%} changed"
+        if ARTIFACTS_WANTED:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator(".mi-structure-map").first.screenshot(path=str(ARTIFACTS / "lab08.png"))
+        assert not page.locator(".mi-error-banner").first.is_visible()
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1280, 800)])
+def test_controls_whole_and_3d_view_beside_the_maps(voila_server, browser_context, width, height):
+    """Laptops and projectors: nothing cut off, the 3D view beside the maps, not below."""
+    page = _open(voila_server, browser_context, width, height)
+    try:
+
+        def box(selector: str) -> dict:
+            return page.locator(f".mi-structure-map {selector}").first.bounding_box()
+
+        controls, maps, view = box(".mi-controls"), box(".mi-maps-pane"), box(".mi-structure-view")
+        inside = ", ".join(
+            f".mi-structure-map .mi-controls {tag}" for tag in ("> *", "input", "button", "select")
+        )
+        edges = page.evaluate(
+            "(sel) => Array.from(document.querySelectorAll(sel))"
+            ".map(e => [e.getBoundingClientRect().right, e.tagName + '.' + e.className])",
+            inside,
+        )
+        right_edges = [right for right, _ in edges]
+        widest = max(edges)
+        clipped = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.mi-structure-map .mi-controls > *'))
+                 .filter(e => e.scrollWidth > e.clientWidth + 2).length"""
+        )
+        if ARTIFACTS_WANTED:
+            ARTIFACTS.mkdir(exist_ok=True)
+            app = page.locator(".mi-structure-map").first
+            app.screenshot(path=str(ARTIFACTS / f"lab08_{width}.png"))
+        assert max(right_edges) <= controls["x"] + controls["width"] + 1, widest
+        assert clipped == 0
+        assert maps["x"] >= controls["x"] + controls["width"] - 1  # maps right of the controls
+        assert view["x"] >= maps["x"] + maps["width"] - 1  # 3D view right of the maps ...
+        assert view["y"] < maps["y"] + maps["height"] / 2  # ... in the same row
+        assert view["x"] + view["width"] <= width + 1  # not cut off
+        assert view["width"] >= 280
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()

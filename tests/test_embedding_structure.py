@@ -80,8 +80,8 @@ def test_melt_quench_turns_liquid_into_amorphous(si_map, quench):
 
 def test_progress_is_reported_per_frame(si_map, quench):
     seen = []
-    classify_frames(si_map, quench[:4], progress=seen.append)
-    assert seen == [0.25, 0.5, 0.75, 1.0]
+    classify_frames(si_map, quench[:4], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
 def test_new_crystal_frames_are_crystal(si_map):
@@ -202,15 +202,33 @@ def test_fraction_lines_follow_the_classification(explorer):
     assert explorer._fraction_lines[5][2].visible is False
 
 
+def test_is_a_lab_app(explorer):
+    from mi_widgets.viz.app import LabApp
+
+    assert isinstance(explorer, LabApp)
+    assert explorer.widget is explorer.widget
+    assert "mi-structure-map" in explorer.widget._dom_classes
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
 def test_bad_values_from_the_client_show_the_banner_and_keep_state(explorer):
     explorer.select([4])
     explorer._atoms.selected.indices = [10_000]
     assert "Atom indices" in explorer.banner.message
     np.testing.assert_array_equal(explorer.selected, [4])
-    explorer.set_frame(999)
-    assert "frame" in explorer.banner.message and explorer.frame == 0
+    explorer._slider.value = 5
     explorer.select([5])
     assert explorer.banner.message == ""
+
+
+def test_bad_values_from_python_raise(explorer):
+    with pytest.raises(MIInputError, match="Atom indices"):
+        explorer.select([-1])
+    with pytest.raises(MIInputError, match="frame"):
+        explorer.set_frame(999)
+    assert explorer.frame == 0
+    with pytest.raises(MIInputError, match="No file uploaded"):
+        explorer.analyse_upload()
 
 
 def _upload(explorer, name: str, content: bytes) -> None:
@@ -228,22 +246,28 @@ def _upload(explorer, name: str, content: bytes) -> None:
 def test_upload_garbage_keeps_the_previous_result(explorer):
     before = explorer.result
     _upload(explorer, "notes.xyz", b"this is not a structure\n")
-    explorer.analyse_upload()
     assert explorer.banner.message
+    explorer._analyse.click()
+    assert "No file uploaded" in explorer.banner.message
     assert explorer.result is before
 
 
 def test_upload_trajectory_with_clusters(explorer, quench):
     buffer = io.StringIO()
     ase.io.write(buffer, quench[:3], format="extxyz")
-    _upload(explorer, "mine.xyz", buffer.getvalue().encode())
+    _upload(explorer, "<b>mine</b>.xyz", buffer.getvalue().encode())
+    assert explorer.banner.message == ""
+    assert "&lt;b&gt;mine&lt;/b&gt;.xyz: 3 frames of 216 atoms" in explorer._upload_info.value
     explorer._mode.value = "unsupervised clusters"
     explorer._clusters.value = 2
-    explorer.analyse_upload()
+    seen = []
+    explorer.progress.observe(lambda change: seen.append(change["new"]), "value")
+    explorer._analyse.click()
     assert explorer.banner.message == ""
     assert explorer.model.class_names == ("cluster 1", "cluster 2")
     assert len(explorer.result.frames) == 3 and explorer._slider.max == 2
-    assert explorer._progress.value == 1.0 and explorer._progress.layout.visibility == "hidden"
+    assert explorer.progress.max == 6 and seen[-1] == 6  # 3 frames described twice
+    assert explorer.progress.layout.visibility == "hidden"
     assert explorer._fraction_lines[2][2].visible is False
 
 
@@ -254,6 +278,31 @@ def test_upload_with_other_elements_is_refused_and_nothing_lost(explorer):
     buffer = io.StringIO()
     ase.io.write(buffer, alloy, format="extxyz")
     _upload(explorer, "alloy.xyz", buffer.getvalue().encode())
-    explorer.analyse_upload()
+    explorer._analyse.click()
     assert "contains Ge" in explorer.banner.message
     assert explorer.model is before_model and explorer.result is before_result
+
+
+def test_accuracy_folds_are_grouped_by_frame_and_silhouette_reported(si_map):
+    """Atoms of one frame are near-copies: folds keep each frame whole."""
+    assert si_map.validation == "5 folds grouped by frame"
+    assert set(si_map.silhouette) == {"tslpp", "pca"}
+    assert si_map.silhouette["tslpp"] > si_map.silhouette["pca"] > 0
+
+
+def test_single_frame_falls_back_to_folds_of_atoms():
+    crystal = bulk("Si", "diamond", a=5.431, cubic=True).repeat(2)
+    hot = crystal.copy()
+    hot.rattle(0.3, seed=1)
+    both = crystal + hot
+    both.set_cell(crystal.cell)  # one frame, two kinds of atoms
+    labels = ["crystal"] * len(crystal) + ["hot"] * len(hot)
+    model = fit_structure_map([both], labels, n_neighbors=7)
+    assert model.validation == "5 folds of atoms"
+    assert set(model.accuracy) == {"tslpp", "pca"}
+
+
+def test_app_shows_silhouette_beside_accuracy(explorer):
+    summary = explorer._summary.value
+    assert "grouped by frame" in summary and "silhouette" in summary
+    assert f"{explorer.model.silhouette['tslpp']:.2f}" in summary

@@ -31,19 +31,23 @@ def small_run(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    return read_table(out)
+    return read_table(out), read_table(out.with_name("small_emt_unfair.csv"))
 
 
-def test_small_run_writes_every_column(small_run):
-    assert small_run.columns == make_alloy_data.COLUMNS
-    assert small_run.n_rows == 7
-    mixing = small_run.numeric("mixing_energy_eV_per_atom")
-    assert np.array_equal(small_run.numeric("stable"), (mixing < 0).astype(float))
+def test_small_run_writes_every_column_and_moves_al_to_the_unfair_file(small_run):
+    fair, unfair = small_run
+    assert fair.columns == make_alloy_data.FAIR_COLUMNS and "x_Al" not in fair.columns
+    assert unfair.columns == make_alloy_data.COLUMNS
+    assert (fair.n_rows, unfair.n_rows) == (6, 1)
+    assert unfair.column("system").tolist() == ["Al-Ni-Pt"]
+    mixing = fair.numeric("mixing_energy_eV_per_atom")
+    assert np.array_equal(fair.numeric("stable"), (mixing < 0).astype(float))
 
 
 def test_mixing_energy_is_relative_to_the_pure_elements(small_run):
-    # E(alloy) - E_mix = x_Cu E_Cu + x_Au E_Au must be linear in x_Cu across the Cu-Au rows.
-    rows = small_run.column("system") == "Cu-Au"
+    # E(alloy) - E_mix = x_Cu E_Cu + x_Ni E_Ni must be linear in x_Cu across the Cu-Ni rows.
+    small_run = small_run[0]
+    rows = small_run.column("system") == "Cu-Ni"
     x = small_run.numeric("x_Cu")[rows]
     reference = (
         small_run.numeric("energy_eV_per_atom") - small_run.numeric("mixing_energy_eV_per_atom")
@@ -52,15 +56,16 @@ def test_mixing_energy_is_relative_to_the_pure_elements(small_run):
     assert np.allclose(slope * x + intercept, reference, atol=2e-6)
     # ... and equal to the pure references computed by the script.
     pure = make_alloy_data.pure_references()
-    assert intercept == pytest.approx(pure["Au"], abs=2e-6)
+    assert intercept == pytest.approx(pure["Ni"], abs=2e-6)
     assert slope + intercept == pytest.approx(pure["Cu"], abs=2e-6)
 
 
 def test_lattice_constant_follows_composition(small_run):
-    rows = small_run.column("system") == "Cu-Au"
+    small_run = small_run[0]
+    rows = small_run.column("system") == "Ni-Ag"
     a = small_run.numeric("lattice_constant_A")[rows]
-    x_cu = small_run.numeric("x_Cu")[rows]
-    assert np.all(np.diff(a[np.argsort(x_cu)]) < 0)  # more Cu (smaller atom), smaller cell
+    x_ni = small_run.numeric("x_Ni")[rows]
+    assert np.all(np.diff(a[np.argsort(x_ni)]) < 0)  # more Ni (smaller atom), smaller cell
 
 
 def test_equation_of_state_of_pure_copper():
@@ -75,12 +80,12 @@ def test_equation_of_state_of_pure_copper():
 
 def test_shipped_alloys_are_sane():
     alloys = load_alloys()
-    assert alloys.n_rows > 2000
+    assert alloys.n_rows > 600
     mixing = alloys.numeric("mixing_energy_eV_per_atom")
     stable = alloys.numeric("stable")
     assert 0.2 < stable.mean() < 0.8  # both classes well represented
     assert np.array_equal(stable, (mixing < 0).astype(float))
-    fractions = np.column_stack([alloys.numeric(f"x_{e}") for e in make_alloy_data.ELEMENTS])
+    fractions = np.column_stack([alloys.numeric(f"x_{e}") for e in make_alloy_data.FAIR_ELEMENTS])
     assert np.allclose(fractions.sum(axis=1), 1, atol=1e-3)
     assert np.all(
         (alloys.numeric("bulk_modulus_GPa") > 30) & (alloys.numeric("bulk_modulus_GPa") < 350)
@@ -97,3 +102,66 @@ def test_element_table_has_every_alloy_element_and_no_gaps():
     cu = table.values[table.symbols.index("Cu")]
     assert cu[table.properties.index("atomic_number")] == 29
     assert cu[table.properties.index("ionisation_energy_eV")] == pytest.approx(7.726, abs=1e-3)
+
+
+#: Sign of the measured mixing enthalpy of the disordered fcc alloy near x = 0.5
+#: (Hultgren et al. 1973; see data/README.md), for every pair in the main table.
+MEASURED_SIGN = {
+    "Ni-Cu": +1,
+    "Cu-Ag": +1,
+    "Ni-Ag": +1,
+    "Ni-Au": +1,
+    "Ag-Pt": +1,
+    "Pt-Au": +1,
+    "Cu-Pt": -1,
+    "Ni-Pt": -1,
+    "Cu-Pd": -1,
+    "Ag-Au": -1,
+}
+
+
+def test_main_table_has_only_pairs_whose_sign_emt_gets_right():
+    alloys = load_alloys()
+    assert "x_Al" not in alloys.columns
+    systems = alloys.column("system")
+    assert all(make_alloy_data.emt_is_fair(s) for s in systems)
+    mixing = alloys.numeric("mixing_energy_eV_per_atom")
+    binaries = {s for s in systems if s.count("-") == 1}
+    neutral = {"Ni-Pd", "Pd-Pt"}  # measured and EMT both small: not asserted
+    assert binaries - neutral == set(MEASURED_SIGN)
+    for system, sign in MEASURED_SIGN.items():
+        a = system.split("-")[0]
+        rows = (systems == system) & (np.abs(alloys.numeric(f"x_{a}") - 0.5) < 0.07)
+        assert np.sign(mixing[rows].mean()) == sign, system
+
+
+def test_unfair_table_holds_the_wrong_sign_systems():
+    unfair = load_alloys(ROOT / "data" / "alloys_emt_unfair.csv")
+    systems = set(unfair.column("system"))
+    assert {"Al-Ni", "Cu-Au", "Pd-Ag", "Pd-Au"} <= systems
+    assert not any(make_alloy_data.emt_is_fair(s) for s in systems)
+    nial = (unfair.column("system") == "Al-Ni") & (np.abs(unfair.numeric("x_Al") - 0.5) < 0.07)
+    assert unfair.numeric("mixing_energy_eV_per_atom")[nial].mean() > 0.1  # real NiAl: -0.6
+
+
+def test_shipped_alloys_have_no_symmetry_equivalent_copies():
+    alloys = load_alloys()
+    keys = list(
+        zip(
+            alloys.column("composition"),
+            alloys.column("energy_eV_per_atom"),
+            alloys.column("volume_A3_per_atom"),
+            strict=True,
+        )
+    )
+    assert len(set(keys)) == len(keys)
+    # ... but compositions do repeat (other cells and configurations): folds must be grouped.
+    assert len(set(alloys.column("composition"))) < 0.8 * alloys.n_rows
+
+
+def test_deduplicate_keeps_the_first_of_identical_structures():
+    row = {"composition": "Cu0.5Ni0.5", "energy_eV_per_atom": "1", "volume_A3_per_atom": "2"}
+    other = dict(row, energy_eV_per_atom="1.1")
+    rows = [dict(row, bulk_modulus_GPa="3", config=0), dict(row, bulk_modulus_GPa="3", config=1)]
+    kept = make_alloy_data.deduplicate([*rows, dict(other, bulk_modulus_GPa="3")])
+    assert [r.get("config") for r in kept] == [0, None]

@@ -11,8 +11,11 @@ from sklearn.model_selection import train_test_split
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.learn import load_alloy_features, make_classifier, make_regressor
-from mi_widgets.learn.importance import PermutationImportanceExplorer
-from mi_widgets.learn.widgets import ModelChoiceLab, RejectOptionExplorer
+from mi_widgets.learn.widgets import (
+    ModelChoiceLab,
+    PermutationImportanceExplorer,
+    RejectOptionExplorer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,15 +148,92 @@ def test_reject_option_widget(alloy_split):
     assert lab.cross_entropy > 0
 
 
-def test_model_choice_lab_runs_every_study():
+def test_model_choice_lab_runs_nothing_before_it_is_drawn_and_each_button_runs_its_study():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 4))
     y = X[:, 0] - 0.5 * X[:, 1] ** 2
-    lab = ModelChoiceLab(X, y, n_samples=80)
-    lab.run_all()
-    assert set(lab.results) == {"learning_curves", "search", "depth", "choice"}
-    assert lab.progress.value == 4
+    groups = np.repeat(np.arange(60), 2)
+    raw = np.abs(rng.normal(size=(120, 3)))
+    lab = ModelChoiceLab(X, y, groups=groups, raw=raw, n_samples=80)
+    assert lab.widget is not None and lab.results == {}  # drawn, nothing computed
+    expected = {
+        "Learning curves": "learning_curves",
+        "Grid vs random search": "search",
+        "Network depth": "depth",
+        "Training length (epochs)": "epochs",
+        "Choose model": "choice",
+    }
+    for label, key in expected.items():
+        lab.buttons[label].click()
+        assert lab.banner.message == "", lab.banner.message
+        assert key in lab.results
+        assert lab.progress.value == lab.progress.max  # the bar ran to the end
+        assert lab.progress.layout.visibility == "hidden"
+    assert "depth_raw" in lab.results  # the raw-input depth curve is drawn too
+    assert len(lab._depth_sources[1].data["mae"]) == 4
     assert len(lab._choice_source.data["mae"]) == 6
     assert lab.results["choice"].chosen != "dummy"
+    assert lab.results["choice"].n_train + lab.results["choice"].n_test == 80
+    epochs = lab.results["epochs"]
+    assert len(lab._epoch_source.data["valid"]) == len(epochs.epochs) == 150
+    assert "distinct gamma values tried: grid 2, random 16" in lab.summary.value
     lab.n_samples.value = 5  # below the slider minimum: the slider clamps it
     assert lab.n_samples.value == 20
+
+
+def test_model_choice_lab_rejects_mismatched_groups():
+    X = np.zeros((30, 2))
+    with pytest.raises(MIInputError, match="groups"):
+        ModelChoiceLab(X, np.arange(30.0), groups=np.arange(5))
+
+
+def test_a_pure_noise_feature_gets_an_importance_of_about_zero():
+    from mi_widgets.learn import add_noise_feature, split_rows
+
+    data = load_alloy_features()
+    X, names = add_noise_feature(data.X, data.names, random_state=0)
+    train, test = split_rows(len(data.y), test_size=0.3, groups=data.groups, random_state=0)
+    model = make_regressor("random_forest", n_estimators=40).fit(X[train], data.y[train])
+    explorer = PermutationImportanceExplorer(model, X[test], data.y[test], names, n_repeats=5)
+    mean, std = explorer.result.importances_mean, explorer.result.importances_std
+    noise = names.index("noise (random)")
+    assert abs(mean[noise]) < 0.02 * mean.max()  # measured: 0.3 % of the top feature
+    assert abs(mean[noise]) < 3 * std[noise] + 1e-4
+
+
+def test_small_splits_warn_and_large_tables_are_subsampled():
+    explorer = PermutationImportanceExplorer(n_repeats=2)
+    _upload(explorer, "good.csv", GOOD)  # 12 rows: 3 held out
+    assert any(n.startswith("Only 3 held-out rows") for n in explorer.notes)
+    assert "Only 3 held-out rows" in explorer.status.value
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{a:.4f},{b:.4f},{2 * a + 0.1 * b:.4f}\n" for a, b in rng.normal(size=(400, 2)))
+    big = PermutationImportanceExplorer(n_repeats=2, max_rows=120)
+    big.load_csv(("a,b,y\n" + rows).encode(), "big.csv")
+    assert big.notes == (
+        "The table has 400 rows; the model and the importances use a random 120 of them.",
+    )
+    assert len(big.y) == 30 and "random 120" in big.status.value
+    assert big.selected == "a"
+
+
+def test_labels_are_readable_and_bars_large_enough_to_click(explorer):
+    def px(size):
+        return int(size.removesuffix("px"))
+
+    assert px(explorer.bar_figure.yaxis[0].major_label_text_font_size) >= 12
+    for axis in (*explorer.correlation_figure.xaxis, *explorer.correlation_figure.yaxis):
+        assert px(axis.major_label_text_font_size) >= 12
+    n = len(explorer.feature_names)
+    # plot area per bar (figure height minus ~90 px of title and axis) of at least 20 px
+    assert (explorer.bar_figure.height - 90) / n >= 20
+    assert (explorer.correlation_figure.height - 300) / n >= 14  # one 12 px label per row
+
+
+def test_uploaded_names_are_escaped():
+    explorer = PermutationImportanceExplorer(n_repeats=2)
+    evil = "<img src=x onerror=alert(1)>"
+    content = (f"a,{evil},y\n" + "".join(f"{i},{i % 4},{i % 5}\n" for i in range(40))).encode()
+    explorer.load_csv(content, "t.csv")
+    explorer.select(evil)
+    assert "<img" not in explorer.mae_label.value and "&lt;img" in explorer.mae_label.value

@@ -98,7 +98,11 @@ def test_script_regenerates_small_data(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     paths = module.main(["--out", str(tmp_path), "--small"])
-    assert len(paths) == 3
+    assert len(paths) == 4
+    example = read_phase_csv(tmp_path / "phase_observations_example.csv")
+    stored = read_phase_csv(REPO_ROOT / "data" / "phase_observations_example.csv")
+    np.testing.assert_array_equal(example.labels, stored.labels)
+    assert sum(v is not None for v in example.labels) == module.EXAMPLE_MEASURED
     ternary = read_phase_csv(tmp_path / "phase_diagram_ternary.csv")
     assert ternary.kind == "ternary" and len(ternary.labels) == 231
     np.testing.assert_array_equal(
@@ -128,11 +132,24 @@ def test_read_pdc_data_csv_and_cu_mg_zn():
         (b"", "is empty"),
         (b"phase,x\n", "no candidate rows"),
         (b"\xff\xfe\x00", "not UTF-8"),
+        (b"x,T\n0.1,900\n0.2,950\n", "has no phase column: its first column 'x' holds numbers"),
+        (b"x,T\n0,900\n1,950\n", "has no phase column"),
+        (b"phase,x\nL,0\n0.5,1\n", "line 3 has the phase '0.5', a number"),
     ],
 )
 def test_bad_csv_gives_one_clear_message(content, message):
     with pytest.raises(MIInputError, match=message):
         read_phase_csv(content, name="mine.csv")
+
+
+def test_phase_column_is_found_by_name_or_by_type():
+    moved = read_phase_csv(b"x,T,phase\n0.1,900,L\n0.2,950,\n", name="m.csv")
+    assert moved.columns == ("x", "T") and moved.labels.tolist() == ["L", None]
+    np.testing.assert_array_equal(moved.coordinates, [[0.1, 900], [0.2, 950]])
+    text = read_phase_csv(b"state,x\nL,0\nS,1\n", name="t.csv")  # names: the labels
+    assert text.labels.tolist() == ["L", "S"] and text.columns == ("x",)
+    codes = read_phase_csv(b"#phase,a,b\n9,0,0\n,0,250\n", name="c.csv")  # PDC's codes
+    assert codes.labels.tolist() == [9, None]
 
 
 def test_proposals_csv_round_trip():

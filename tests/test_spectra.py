@@ -463,3 +463,38 @@ def test_fit_many_threads_give_the_same_fits_and_leave_blas_settings_alone():
     assert [info["num_threads"] for info in threadpool_info()] == before
     with pytest.raises(MIInputError, match="n_jobs must be at least 1"):
         fit_many(image.x, spectra, 2, n_jobs=0)
+
+
+# ---------------------------------------------------------------- shared batch runner
+def test_map_chunks_keeps_chunk_order_reports_progress_and_raises_task_errors():
+    from mi_widgets._parallel import map_chunks, split_rows
+
+    chunks = split_rows(np.arange(50.0).reshape(25, 2), 4)
+    calls = []
+    for n_jobs in (1, 3):
+        sums = map_chunks(np.sum, chunks, n_jobs=n_jobs, progress=lambda d, t: calls.append((d, t)))
+        assert sums == [float(c.sum()) for c in chunks]
+    assert calls[-1] == (7, 7) and len(calls) == 14
+
+    def fail_on_third(chunk, limit):
+        if chunk[0, 0] >= limit:
+            raise MIInputError("chunk too far")
+        return chunk.shape[0]
+
+    with pytest.raises(MIInputError, match="chunk too far"):
+        map_chunks(fail_on_third, chunks, shared=(16.0,), n_jobs=2)
+    assert map_chunks(fail_on_third, [], shared=(0.0,)) == []
+
+
+def test_peak_model_validates_and_refuses_a_fit_of_another_model():
+    from mi_widgets.spectra import PeakModel
+
+    with pytest.raises(MIInputError, match="shape must be one of"):
+        PeakModel(2, "voigt")
+    with pytest.raises(MIInputError, match="n_peaks"):
+        PeakModel(0)
+    x, y, _ = make_spectrum(2, random_state=3)
+    fit = fit_peaks(x, y, 2, random_state=0)
+    assert fit.peak_model == PeakModel(2, "pseudo_voigt", "linear")
+    with pytest.raises(MIInputError, match="use the same options"):
+        fit_many(x, np.stack([y, y]), 2, background="uniform", init=fit)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.spectra import make_spectral_image, make_spectrum
+from mi_widgets.spectra import compare_phases, make_spectral_image, make_spectrum
 from mi_widgets.spectra.widgets import EMPlayer, PeakPicker, SpectralMapExplorer
 from mi_widgets.viz import UPLOAD_LIMIT_BYTES
 
@@ -64,12 +64,31 @@ def test_picker_bad_clicks_and_fits_show_a_message_and_keep_the_previous_fit(spe
     assert "must be finite" in picker.banner.message
     picker._on_tap(SimpleNamespace(x=1e6))
     assert "outside the spectrum" in picker.banner.message
+    with pytest.raises(MIInputError, match="outside the spectrum"):
+        picker.add_peak(-5.0)
     picker.n_peaks_box.value = 3
     picker.background_menu.value = "shirley"
     small = PeakPicker(x[:12], y[:12], n_peaks=3)
-    small.fit()
+    small.fit_button.click()
     assert "need more than" in small.banner.message and small.result is None
+    with pytest.raises(MIInputError, match="need more than"):
+        small.fit()
     assert picker.result is first
+
+
+def test_picker_auto_count_keeps_two_peaks_on_a_two_peak_upload():
+    x, y, truth = make_spectrum(2, random_state=11)
+    picker = PeakPicker(x, y)
+    assert picker.n_peaks_box.value == "auto"
+    picker.fit_button.click()
+    assert picker.banner.message == ""
+    assert picker.result.n_peaks == 2 and set(picker.result.bic_by_n_peaks) >= {1, 2, 3}
+    np.testing.assert_allclose(
+        picker.result.peaks.center, truth.center, atol=0.1 * truth.fwhm.min()
+    )
+    assert "BIC by count" in picker.table.value
+    with pytest.raises(MIInputError, match="n_peaks must be 'auto'"):
+        PeakPicker(x, y, n_peaks=0)
 
 
 def test_picker_upload_good_and_bad_files(spectrum):
@@ -111,6 +130,41 @@ def test_em_player_replays_history_and_runs_least_squares_from_the_same_start(sp
     assert player.frame == 0 and player.history is not history
 
 
+def test_em_player_new_start_after_play_shows_iteration_zero_without_passing_the_end(spectrum):
+    """After Play reached the end, a new start rewinds before the range changes.
+
+    Had the range shrunk first, the slider would be clamped to the new last iteration, and the
+    browser's play-slider link would send that value back after the rewind.
+    """
+    x, y, truth = spectrum
+    player = EMPlayer(x, y, 3, random_state=0)
+    player.show_frame(10**6)  # where Play stops
+    player.play.value = player.frame
+    seen = []
+    player.slider.observe(lambda change: seen.append(change["new"]), names="value")
+    player.play.observe(lambda change: seen.append(change["new"]), names="value")
+    long_path = player.frame
+    player.restart(init=truth.center)  # converges in fewer iterations: a shorter path
+    assert player.slider.max < long_path
+    assert set(seen) == {0}, f"the view passed through iterations {sorted(set(seen))}"
+    assert player.frame == 0 and player.play.value == 0
+    assert player.figure.title.text.startswith("EM iteration 0 of")
+    assert player.play.playing is False
+
+
+def test_em_player_actions_raise_from_python_and_fill_the_banner_from_buttons(spectrum):
+    x, y, _ = spectrum
+    with pytest.raises(MIInputError, match="init gives 2 starting centres for 3 peaks"):
+        EMPlayer(x, y, 3, init=[10.0, 20.0])
+    player = EMPlayer(x, y, 3, random_state=0)
+    before = player.result
+    with pytest.raises(MIInputError):
+        player.restart(init=[float("nan")] * 3)
+    assert player.result is before
+    player.step_button.click()
+    assert player.frame == 1 and player.banner.message == ""
+
+
 def _model_at(player, t):
     from mi_widgets.spectra import model as pm
 
@@ -125,10 +179,10 @@ def test_em_player_slider_values_from_a_client_are_clamped(spectrum):
     assert player.figure.title.text.startswith(f"EM iteration {player.slider.max}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def explorer():
     image = make_spectral_image(10, 12, random_state=1)
-    return image, SpectralMapExplorer(image.x, image.spectra, 2)
+    return image, SpectralMapExplorer(image.x, image.spectra, 2, truth=image.phase)
 
 
 def test_map_click_selects_a_pixel_and_shows_its_fit(explorer):
@@ -148,8 +202,24 @@ def test_map_parameters_and_phases(explorer):
         app.image_source.data["image"][0], app.result.center[:, 0].reshape(10, 12)
     )
     phases = app.cluster(3)
-    assert np.mean(phases == image.phase) > 0.9
+    assert compare_phases(phases, image.phase).adjusted_rand > 0.9
     assert app.parameter_menu.value == "phase"
+    assert "adjusted Rand index" in app.phase_legend.value
+    assert app.phase_legend.value.count("phase ") == 3
+    assert app.color_bar.title == "phase (clusters)"
+    app.show_parameter("center:0")
+    assert app.color_bar.title == "center of peak 1 (eV)"
+    np.testing.assert_array_equal(app.truth_source.data["image"][0], image.phase)
+
+
+def test_map_model_menus_refit_with_another_peak_count(explorer):
+    _, app = explorer
+    app.n_peaks_menu.value = 3
+    app.background_menu.value = "uniform"
+    app.run_button.click()
+    assert app.banner.message == ""
+    assert app.result.n_peaks == 3 and app.result.background_kind == "uniform"
+    assert ("center of peak 3", "center:2") in app.parameter_menu.options
 
 
 def test_map_bad_clicks_names_and_uploads_keep_the_result(explorer):
@@ -157,7 +227,7 @@ def test_map_bad_clicks_names_and_uploads_keep_the_result(explorer):
     result = app.result
     app._on_tap(SimpleNamespace(x=50.0, y=1.0))
     assert "outside the 10 x 12 map" in app.banner.message
-    app.show_parameter("center:7")
+    app.run_action(app.show_parameter, "center:7")
     assert "Unknown map" in app.banner.message
     with pytest.raises(MIInputError):
         app.parameter_map("nonsense")

@@ -131,7 +131,13 @@ def test_steinhardt_matches_freud_on_a_random_configuration(averaged, neighbours
     freud_module = pytest.importorskip("freud", reason="freud is not installed (optional)")
     rng = np.random.default_rng(1)
     length, n = 16.0, 400
-    atoms = Atoms(f"Ar{n}", positions=rng.uniform(0, length, (n, 3)), cell=[length] * 3, pbc=True)
+    kept = np.empty((0, 3))  # random points, none closer than 0.8 A (no overlapping atoms)
+    for point in rng.uniform(0, length, (4 * n, 3)):
+        gap = kept - point
+        gap -= length * np.round(gap / length)
+        if len(kept) < n and (np.einsum("ij,ij->i", gap, gap) >= 0.8**2).all():
+            kept = np.vstack([kept, point])
+    atoms = Atoms(f"Ar{n}", positions=kept, cell=[length] * 3, pbc=True)
     if neighbours == "count":
         ours = steinhardt(atoms, ls=(4, 6), n_neighbors=12, averaged=averaged, w=True)
         query = {"num_neighbors": 12}

@@ -1,6 +1,15 @@
 """Active learning over a fixed candidate set: phase-diagram uncertainty sampling (PDC)."""
 
+from mi_widgets.active.bayes import BayesianOptimizer
+from mi_widgets.active.campaign import (
+    Campaign,
+    CampaignComparison,
+    CampaignRecord,
+    CandidateSampler,
+    RandomChoice,
+)
 from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
+from mi_widgets.active.metrics import macro_f1_metric, samples_to_discover
 from mi_widgets.active.sampling import (
     PhaseDiagramSampler,
     SamplingComparison,
@@ -21,9 +30,15 @@ from mi_widgets.active.thermo import (
 )
 
 __all__ = [
+    "BayesianOptimizer",
+    "Campaign",
+    "CampaignComparison",
+    "CampaignRecord",
+    "CandidateSampler",
     "CompoundPhase",
     "PhaseDiagram",
     "PhaseDiagramSampler",
+    "RandomChoice",
     "SamplingComparison",
     "SamplingRun",
     "SamplingStep",
@@ -33,9 +48,11 @@ __all__ = [
     "initial_design",
     "load_phase_diagram",
     "macro_f1",
+    "macro_f1_metric",
     "proposals_csv",
     "read_phase_csv",
     "run_sampling",
+    "samples_to_discover",
     "samples_to_reach",
     "sampling_step",
 ]

@@ -3,7 +3,9 @@
 Format (as PDC's ``data.csv``): a header line, then one row per candidate condition:
 the phase label first (empty = not measured yet; ``A+B`` for coexisting phases), then the
 coordinates (composition, temperature, ...). Lines starting with ``#`` after the header are
-comments.
+comments. The phase column is found by its name (``phase``, ``phase_name``, ``label`` ...,
+in any position) or, failing that, is the first column if it holds names rather than
+numbers; a table without one is refused, so coordinates are never read as phases.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
 __all__ = [
@@ -27,7 +29,10 @@ __all__ = [
     "write_phase_csv",
 ]
 
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = data_dir()
+
+#: Header names (case and ``#`` ignored) recognised as the phase column.
+PHASE_COLUMN_NAMES = ("phase", "phases", "phase_name", "phase name", "label", "labels", "class")
 
 
 class PhaseObservations(PhaseDiagram):
@@ -101,6 +106,11 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
             f"{name} line {line + 2} has {lengths[line]} fields but the header has {width}; "
             "give a phase (or nothing) and every coordinate on each line."
         )
+    column = _phase_column(header, body, name)
+    if column:  # the phase column first, the coordinates after it in their order
+        order = [column, *(j for j in range(width) if j != column)]
+        header = [header[j] for j in order]
+        body = [[r[j] for j in order] for r in body]
     table = np.array(body, dtype=object)
     try:
         coords = np.array([[float(v) for v in r[1:]] for r in body])
@@ -119,6 +129,13 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
             f"{name} line {i + 2}, column {header[j + 1]!r} is not finite; fill or remove it."
         )
     labels = np.array([_parse_label(str(v)) for v in table[:, 0]], dtype=object)
+    numeric = [i for i, v in enumerate(labels.tolist()) if isinstance(v, str) and _is_float(v)]
+    if numeric:
+        i = numeric[0]
+        raise MIInputError(
+            f"{name} line {i + 2} has the phase {labels[i]!r}, a number; phases must be names "
+            "(e.g. L, alpha, A+B) or whole-number codes."
+        )
     return PhaseObservations(
         name=name,
         coordinates=coords,
@@ -126,6 +143,21 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
         columns=tuple(header[1:]),
         kind=_guess_kind(coords),
         description=f"{len(coords)} candidates from {name}",
+    )
+
+
+def _phase_column(header: list[str], body: list[list[str]], name: str) -> int:
+    """The position of the phase column: by its name, else the first column if it holds text."""
+    names = [h.strip().lower() for h in header]
+    for j, h in enumerate(names):
+        if h in PHASE_COLUMN_NAMES:
+            return j
+    values = [r[0].strip() for r in body if r[0].strip()]
+    if not values or not all(_is_float(v) for v in values):
+        return 0
+    raise MIInputError(
+        f"{name} has no phase column: its first column {header[0]!r} holds numbers; "
+        "put the phase labels first under a header named 'phase' (empty where not measured)."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -11,34 +12,29 @@ from bokeh.models import ColumnDataSource, Range1d
 from bokeh.palettes import Greens256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
+from mi_widgets.active.campaign import Campaign, CampaignRecord
+from mi_widgets.active.design import initial_design, unary_binary_design
 from mi_widgets.active.io import load_phase_diagram, proposals_csv, read_phase_csv
-from mi_widgets.active.sampling import (
-    BATCHES,
-    ESTIMATORS,
-    SCORES,
-    PhaseDiagramSampler,
-    SamplingStep,
-    initial_design,
-    macro_f1,
-    sampling_step,
-)
+from mi_widgets.active.metrics import macro_f1_metric
+from mi_widgets.active.pdc import BATCHES, ESTIMATORS, GRAPHS, SCORES, PhaseDiagramSampler
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 from mi_widgets.viz import (
-    ErrorBanner,
     bokeh_pane,
     card,
     class_colors,
     download_link,
-    lab_layout,
     new_figure,
-    read_upload,
     replace_data,
-    upload_button,
 )
+from mi_widgets.viz.app import LabApp
+from mi_widgets.viz.upload import UploadedFile
 
-__all__ = ["PhaseDiagramLab", "plot_coordinates"]
+__all__ = ["DENSE_GRAPH_LIMIT", "PhaseDiagramLab", "plot_coordinates"]
 
 VIEWS = ("phases", "uncertainty")
+STARTS = ("random", "unary_binary")
+#: Largest candidate set for which the lab offers the dense RBF graph (O(N^2) memory and time).
+DENSE_GRAPH_LIMIT = 3000
 _UNCERTAINTY_COLORS = np.array(Greens256[::-1])  # white = certain, dark green = uncertain
 _SQRT3_2 = math.sqrt(3.0) / 2.0
 
@@ -66,7 +62,7 @@ def plot_coordinates(diagram: PhaseDiagram) -> tuple[np.ndarray, np.ndarray]:
     return c[:, 0], c[:, 1]
 
 
-class PhaseDiagramLab:
+class PhaseDiagramLab(LabApp):
     """Step uncertainty sampling on a phase diagram and watch the estimate improve.
 
     Parameters
@@ -77,51 +73,69 @@ class PhaseDiagramLab:
         (labels ``None`` where unmeasured: the lab then only proposes).
     n_initial : int, default 5
         Random starting measurements for a diagram with true labels.
-    seed : int, default 0
-        Seed for the starting points and the random-sampling baseline.
+    start : {"random", "unary_binary"}, default "random"
+        The initial design: ``n_initial`` random points (at least two phases among
+        them), or, for compositions (ternaries), the pure elements and three points on
+        each binary edge (:func:`~mi_widgets.active.design.unary_binary_design`).
+    random_state : int or None, default 0
+        Seed of the starting points and of the random-sampling baseline.
 
     Attributes
     ----------
+    campaign : Campaign
+        The sampler, the oracle (the true labels), Macro-F1 and the random baseline;
+        its history is what the lab shows and exports.
     sampler : PhaseDiagramSampler
-    history : list of dict
-        ``{"n_samples", "macro_f1", "measured"}`` per step.
-    random_curve : list of (int, float)
-        Macro-F1 of random sampling from the same starting points.
+        The campaign's sampler.
     proposals : ndarray of int
-        The next candidates to measure (highlighted).
+        The next candidates to measure (ringed on the map).
 
     Examples
     --------
     >>> lab = PhaseDiagramLab("eutectic")
     >>> lab.step()
-    >>> lab.history[-1]["n_samples"]
+    >>> lab.history[-1].n_observations
     6
     """
 
+    title = "Phase diagram by uncertainty sampling (PDC)"
+    controls_width = "330px"
+    css_class = "mi-phase-lab"
+
     def __init__(
-        self, diagram: str | PhaseDiagram = "eutectic", *, n_initial: int = 5, seed: int = 0
+        self,
+        diagram: str | PhaseDiagram = "eutectic",
+        *,
+        n_initial: int = 5,
+        start: str = "random",
+        random_state: int | None = 0,
     ) -> None:
+        super().__init__(random_state=random_state)
         self.n_initial = check_positive_int(n_initial, "n_initial")
-        self.seed = seed
-        self.banner = ErrorBanner()
         self._build_controls()
+        self._syncing = True
+        self.start_choice.value = check_choice(start, "start", STARTS)
         self._build_plots()
-        self._uploaded_name: str | None = None
         self._syncing = False
+        self.campaign: Campaign | None = None
+        self.proposals = np.array([], dtype=int)
         self._load(diagram)
         self._redraw()
-        self.widget = self._layout()
 
     # ------------------------------------------------------------------ UI
     def _build_controls(self) -> None:
-        options = [*BUILTIN_DIAGRAMS]
         self.diagram_choice = widgets.Dropdown(
-            options=options, value="eutectic", description="Diagram"
+            options=[*BUILTIN_DIAGRAMS], value="eutectic", description="Diagram"
         )
         self.estimator_choice = widgets.Dropdown(
             options=[("label propagation", ESTIMATORS[0]), ("label spreading", ESTIMATORS[1])],
             value=ESTIMATORS[0],
             description="Estimator",
+        )
+        self.graph_choice = widgets.Dropdown(
+            options=[("kNN (sparse)", "knn"), ("RBF (dense, original)", "rbf")],
+            value="knn",
+            description="Graph",
         )
         self.score_choice = widgets.Dropdown(
             options=[
@@ -138,6 +152,11 @@ class PhaseDiagramLab:
             value="ranked",
             description="Batch",
         )
+        self.start_choice = widgets.Dropdown(
+            options=[("random points", "random"), ("elements + binary edges", "unary_binary")],
+            value="random",
+            description="Start",
+        )
         self.batch_size = widgets.BoundedIntText(value=1, min=1, max=50, description="Batch size")
         self.run_steps = widgets.BoundedIntText(value=20, min=1, max=2000, description="N steps")
         self.step_button = widgets.Button(description="Step", button_style="primary")
@@ -147,12 +166,11 @@ class PhaseDiagramLab:
             options=[("Phases", "phases"), ("Uncertainty", "uncertainty")]
         )
         self.truth_toggle = widgets.Checkbox(value=False, description="Reveal the truth")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Running")
-        self.progress.layout.visibility = "hidden"
         self.status = widgets.HTML()
         self.legend = widgets.HTML()
-        self.upload = upload_button(".csv,.txt", "Upload candidates CSV")
+        self.upload = self.upload_button(".csv,.txt", "Upload candidates CSV", self._receive)
         self.download = widgets.HTML()
+        self.history_download = widgets.HTML()
         self.proposal_table = widgets.HTML()
         for w, cls in (
             (self.step_button, "mi-pd-step"),
@@ -163,17 +181,17 @@ class PhaseDiagramLab:
             (self.truth_toggle, "mi-pd-truth"),
         ):
             w.add_class(cls)
-        self.step_button.on_click(lambda _: self.step())
-        self.run_button.on_click(lambda _: self.run())
-        self.reset_button.on_click(lambda _: self.reset())
-        self.diagram_choice.observe(self._on_diagram, names="value")
-        for w in (self.estimator_choice, self.score_choice):
-            w.observe(lambda _: self._on_settings(), names="value")
-        self.view_choice.observe(lambda _: self._on_view(), names="value")
-        self.truth_toggle.observe(lambda _: self._on_view(), names="value")
-        self.batch_size.observe(lambda _: self._on_settings(), names="value")
-        self.batch_choice.observe(lambda _: self._on_settings(), names="value")
-        self.upload.observe(self._on_upload, names="value")
+        self.on_click(self.step_button, self.step)
+        self.on_click(self.run_button, self.run)
+        self.on_click(self.reset_button, self.reset)
+        self.on_change(self.diagram_choice, self._on_diagram)
+        self.on_change(self.start_choice, self._on_start)
+        for w in (self.estimator_choice, self.graph_choice, self.score_choice):
+            self.on_change(w, lambda _value: self._apply_settings())
+        for w in (self.batch_size, self.batch_choice):
+            self.on_change(w, lambda _value: self._apply_batch())
+        for w in (self.view_choice, self.truth_toggle):
+            self.on_change(w, lambda _value: self._on_view())
 
     def _build_plots(self) -> None:
         self.map_source = ColumnDataSource({k: [] for k in ("x", "y", "color", "alpha")})
@@ -260,55 +278,45 @@ class PhaseDiagramLab:
             line_dash="dashed",
             legend_label="random sampling",
         )
-        curve.legend.location = "top_left"
+        curve.legend.location = "bottom_right"
         self.curve_figure = curve
         self.map_pane = bokeh_pane(fig)
         self.curve_pane = bokeh_pane(curve)
         self.map_pane.add_class("mi-pd-map")
         self.curve_pane.add_class("mi-pd-curve")
 
-    def _layout(self) -> widgets.Widget:
+    def _controls(self) -> list[widgets.Widget]:
         sampling = widgets.VBox(
             [
                 self.diagram_choice,
+                self.start_choice,
                 self.estimator_choice,
+                self.graph_choice,
                 self.score_choice,
                 self.batch_choice,
                 self.batch_size,
                 self.run_steps,
                 widgets.HBox([self.step_button, self.run_button, self.reset_button]),
-                self.progress,
             ]
         )
         view = widgets.VBox([self.view_choice, self.truth_toggle, self.legend])
         own = widgets.VBox([self.upload, self.proposal_table, self.download])
-        controls = [
+        return [
             card("Sampling", sampling),
             card("View", view),
             card("Your own experiments", own),
         ]
-        main = widgets.VBox(
+
+    def _main(self) -> widgets.Widget:
+        return widgets.VBox(
             [
                 self.status,
                 widgets.HBox(
                     [self.map_pane, self.curve_pane], layout=widgets.Layout(flex_flow="row wrap")
                 ),
+                self.history_download,
             ]
         )
-        app = lab_layout(
-            "Phase diagram by uncertainty sampling (PDC)",
-            controls,
-            main,
-            banner=self.banner,
-            controls_width="330px",
-        )
-        app.add_class("mi-phase-lab")
-        return app
-
-    def _ipython_display_(self) -> None:  # pragma: no cover - display hook
-        from IPython.display import display
-
-        display(self.widget)
 
     # --------------------------------------------------------------- state
     @property
@@ -317,146 +325,170 @@ class PhaseDiagramLab:
         return self.truth is not None
 
     @property
-    def result(self) -> SamplingStep | None:
-        """The latest step."""
-        return self._last
+    def sampler(self) -> PhaseDiagramSampler:
+        """The campaign's sampler."""
+        return self.campaign.sampler
+
+    @property
+    def history(self) -> tuple[CampaignRecord, ...]:
+        """The campaign's history: the initial design first, then one record per step."""
+        return self.campaign.history
+
+    @property
+    def result(self) -> CampaignRecord | None:
+        """The latest step (``None`` before any measurement)."""
+        return self.history[-1] if self.history else None
+
+    def random_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(measured points, Macro-F1)`` of the random baseline, read from the campaign."""
+        return self.campaign.curve("baseline_metric")
 
     def _load(self, diagram: str | PhaseDiagram) -> None:
+        """Validate everything first, then switch to ``diagram`` (state assigned last)."""
         if isinstance(diagram, str):
             check_choice(diagram, "diagram", BUILTIN_DIAGRAMS)
             diagram = load_phase_diagram(diagram)
         labels = np.asarray(diagram.labels, dtype=object)
         complete = all(v is not None for v in labels.tolist())
-        sampler = self._new_sampler(diagram.coordinates)  # validates before anything changes
-        self.diagram = diagram
-        self.truth = labels.astype(str) if complete else None
-        self.px, self.py = plot_coordinates(diagram)
-        self.sampler = sampler
-        if self.truth is not None:
-            self.classes = np.unique(self.truth)
+        truth = labels.astype(str) if complete else None
+        settings = self._settings(len(diagram.coordinates))
+        if diagram.kind != "ternary" and self.start_choice.value == "unary_binary":
+            self._syncing = True  # the elements + edges design is for compositions
+            try:
+                self.start_choice.value = "random"
+            finally:
+                self._syncing = False
+        campaign = self._new_campaign(diagram, truth, settings)
+        if truth is not None:
+            classes = np.unique(truth)
         else:
             measured = [str(v) for v in labels.tolist() if v is not None]
-            self.classes = np.unique(np.array(measured, dtype=str)) if measured else np.array([])
-            known = np.flatnonzero([v is not None for v in labels.tolist()])
-            if known.size:
-                self.sampler.tell(known, labels[known].tolist())
-        self._color_of = dict(
-            zip(self.classes.tolist(), class_colors(len(self.classes)), strict=True)
-        )
+            classes = np.unique(np.array(measured, dtype=str)) if measured else np.array([])
+        self.diagram, self.truth, self.campaign = diagram, truth, campaign
+        self._start = self.start_choice.value
+        self.px, self.py = plot_coordinates(diagram)
+        self._color_of = dict(zip(classes.tolist(), class_colors(len(classes)), strict=True))
         self._setup_axes()
         self._syncing = True  # show which built-in is loaded (none for the user's own file)
         try:
             self.diagram_choice.value = diagram.name if diagram.name in BUILTIN_DIAGRAMS else None
         finally:
             self._syncing = False
-        self._reset()
+        self._propose()
 
-    def _new_sampler(self, coordinates: np.ndarray) -> PhaseDiagramSampler:
+    def _settings(self, n_candidates: int) -> dict[str, Any]:
+        estimator = check_choice(self.estimator_choice.value, "estimator", ESTIMATORS)
+        graph = check_choice(self.graph_choice.value, "graph", GRAPHS)
+        score = check_choice(self.score_choice.value, "score", SCORES)
+        batch = check_choice(self.batch_choice.value, "batch", BATCHES)
+        if graph == "rbf" and n_candidates > DENSE_GRAPH_LIMIT:
+            raise MIInputError(
+                f"The dense RBF graph is offered up to {DENSE_GRAPH_LIMIT} candidates; this "
+                f"diagram has {n_candidates}. Use the kNN graph, or a coarser candidate grid."
+            )
+        return {"estimator": estimator, "graph": graph, "score": score, "batch": batch}
+
+    def _new_sampler(self, coordinates: np.ndarray, settings: dict[str, Any], **extra):
         return PhaseDiagramSampler(
             coordinates,
-            estimator=self.estimator_choice.value,
-            score=self.score_choice.value,
-            random_state=self.seed,
+            estimator=settings["estimator"],
+            graph=settings["graph"],
+            score=settings["score"],
+            batch=settings["batch"],
+            random_state=self.random_state,
+            **extra,
         )
 
-    def reset(self) -> None:
-        """Start again: the seeded starting points (built-in) or the uploaded measurements."""
-        with self.banner.catching():
-            self._reset()
-        self._redraw()
+    def _new_campaign(
+        self, diagram: PhaseDiagram, truth: np.ndarray | None, settings: dict[str, Any]
+    ) -> Campaign:
+        coordinates = diagram.coordinates
+        batch = check_positive_int(self.batch_size.value, "batch size", maximum=50)
+        if truth is not None:
+            start = self._initial_design(coordinates, truth)
+            return Campaign(
+                self._new_sampler(coordinates, settings, until_two_phases="random"),
+                lambda idx: truth[idx].tolist(),
+                metric=macro_f1_metric(truth),
+                baseline=self._new_sampler(coordinates, settings, until_two_phases="random"),
+                initial=start,
+                batch=batch,
+                random_state=self.random_state,
+            )
+        labels = np.asarray(diagram.labels, dtype=object)
+        known = np.flatnonzero([v is not None for v in labels.tolist()])
 
-    def _reset(self) -> None:
-        self.history: list[dict[str, Any]] = []
-        self.random_curve: list[tuple[int, float]] = []
+        def table(idx: np.ndarray) -> list:
+            if any(labels[i] is None for i in idx):
+                raise MIInputError(
+                    "Without true labels nothing can be measured here; measure the proposals, "
+                    "fill their phases into your CSV and upload it again."
+                )
+            return labels[idx].tolist()
+
+        return Campaign(
+            self._new_sampler(coordinates, settings),
+            table,
+            initial=known,
+            batch=batch,
+            random_state=self.random_state,
+        )
+
+    def _initial_design(self, coordinates: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        if check_choice(self.start_choice.value, "start", STARTS) == "unary_binary":
+            return unary_binary_design(coordinates)
+        return initial_design(truth, self.n_initial, random_state=self.random_state)
+
+    def _propose(self) -> None:
+        """Compute the next proposals (cleared first, so a failure leaves none shown)."""
         self.proposals = np.array([], dtype=int)
-        self._last = None
-        self._random = None
-        if self.has_truth:
-            self.sampler.reset()
-            start = initial_design(self.truth, self.n_initial, random_state=self.seed)
-            self._random = PhaseDiagramSampler(
-                self.diagram.coordinates, score="random", random_state=self.seed
+        free = int((~self.sampler.measured_mask).sum())
+        if not self.sampler.measured_mask.any():
+            raise MIInputError(
+                f"No candidate in {self.diagram.name} has a phase yet; fill in the phases of "
+                "a few measured candidates (at least two different phases) and upload it again."
             )
-            self._random.tell(start, self.truth[start])
-            self._apply(sampling_step(self.sampler, self.truth, start, **self._opts()))
-        else:
-            step = sampling_step(
-                self.sampler, None, (), random_until_two_phases=False, **self._opts()
-            )
-            self._apply(step)
-
-    def _opts(self) -> dict[str, Any]:
-        n = check_positive_int(self.batch_size.value, "batch size", maximum=50)
-        batch = check_choice(self.batch_choice.value, "batch", BATCHES)
-        return {"n": n, "batch": batch, "k": 1}
-
-    def _apply(self, step: SamplingStep) -> None:
-        self._last = step
-        self.proposals = step.proposals
-        if step.measured.size:
-            self.history.append(
-                {
-                    "n_samples": step.n_samples,
-                    "macro_f1": step.macro_f1,
-                    "measured": step.measured.tolist(),
-                }
-            )
-            self._extend_random(step.n_samples)
-
-    def _extend_random(self, n_samples: int, stride: int = 10) -> None:
-        """Random-sampling baseline from the same start, evaluated every ``stride`` points."""
-        if self._random is None:
+        if free == 0:
             return
-        while not self.random_curve or self.random_curve[-1][0] < n_samples:
-            measured = int(self._random.labelled_mask.sum())
-            if self.random_curve:
-                left = int((~self._random.labelled_mask).sum())
-                if left == 0:
-                    return
-                chosen = self._random.suggest(min(stride, left))
-                self._random.tell(chosen, self.truth[chosen])
-                measured += len(chosen)
-            self.random_curve.append((measured, macro_f1(self.truth, self._random.predict())))
+        n = check_positive_int(self.batch_size.value, "batch size", maximum=50)
+        if n > free:
+            raise MIInputError(f"Batch size {n} is more than the {free} unmeasured candidates.")
+        self.proposals = self.sampler.suggest(n)
 
     # -------------------------------------------------------------- actions
+    def reset(self) -> None:
+        """Start again: the seeded starting points (built-in) or the uploaded measurements."""
+        self.campaign.reset()
+        self._redraw_after(self._propose)
+
     def step(self) -> None:
         """Measure the highlighted proposals (built-in) or propose again (own data)."""
-        with self.banner.catching():
-            self._step_once()
-        self._redraw()
-
-    def _step_once(self) -> None:
         if self.has_truth:
             if self.proposals.size == 0:
                 raise MIInputError("Every candidate is measured; press Reset to start again.")
-            self._apply(sampling_step(self.sampler, self.truth, self.proposals, **self._opts()))
-        else:
-            self._apply(
-                sampling_step(self.sampler, None, (), random_until_two_phases=False, **self._opts())
-            )
+            self.campaign.step(len(self.proposals))
+        self._redraw_after(self._propose)
 
     def run(self, n_steps: int | None = None) -> None:
         """Do ``n_steps`` steps (default: the "N steps" box) with a progress bar."""
-        with self.banner.catching():
-            n = check_positive_int(
-                self.run_steps.value if n_steps is None else n_steps, "N steps", maximum=5000
+        n = check_positive_int(
+            self.run_steps.value if n_steps is None else n_steps, "N steps", maximum=5000
+        )
+        if not self.has_truth:
+            raise MIInputError(
+                "Run N needs true labels; with your own data use Step to "
+                "get proposals, measure them, and upload the CSV again."
             )
-            if not self.has_truth:
-                raise MIInputError(
-                    "Run N needs true labels; with your own data use Step to "
-                    "get proposals, measure them, and upload the CSV again."
-                )
-            self.progress.max, self.progress.value = n, 0
-            self.progress.layout.visibility = "visible"
-            try:
+        try:
+            with self.progress_shown("Running") as progress:
                 for i in range(n):
                     if self.proposals.size == 0:
                         break
-                    self._step_once()
-                    self.progress.value = i + 1
-            finally:
-                self.progress.layout.visibility = "hidden"
-        self._redraw()
+                    self.campaign.step(len(self.proposals))
+                    self._propose()
+                    progress(i + 1, n)
+        finally:
+            self._redraw()
 
     def set_view(self, view: str) -> None:
         """Colour the map by predicted phase (``"phases"``) or by ``"uncertainty"``."""
@@ -468,52 +500,124 @@ class PhaseDiagramLab:
 
     def load_csv(self, content: bytes, name: str = "upload.csv") -> None:
         """Use your own candidates: CSV with the phase first (empty = unmeasured)."""
-        with self.banner.catching():
-            obs = read_phase_csv(content, name=name)
-            self._load(obs)
-            self._uploaded_name = name
-        self._redraw()
+        obs = read_phase_csv(content, name=name)
+        self._redraw_after(lambda: self._load(obs))
+
+    def load_diagram(self, name: str) -> None:
+        """Switch to a built-in diagram (``"eutectic"``, ``"peritectic"``, ``"ternary"``)."""
+        self._redraw_after(lambda: self._load(check_choice(name, "diagram", BUILTIN_DIAGRAMS)))
+
+    def _redraw_after(self, action) -> None:
+        """Run ``action`` and redraw whether or not it raised (the state shown stays true)."""
+        try:
+            action()
+        finally:
+            self._redraw()
 
     # ------------------------------------------------------------ callbacks
-    def _on_diagram(self, change) -> None:
-        if self._syncing or change["new"] is None:
-            return
-        with self.banner.catching():
-            name = check_choice(change["new"], "diagram", BUILTIN_DIAGRAMS)
-            self._load(name)
-        self._redraw()
+    def _receive(self, uploaded: UploadedFile) -> None:
+        self.load_csv(uploaded.content, uploaded.name)
 
-    def _on_settings(self) -> None:
-        with self.banner.catching():
-            check_choice(self.estimator_choice.value, "estimator", ESTIMATORS)
-            check_choice(self.score_choice.value, "score", SCORES)
-            order = list(self.sampler.order_)
-            sampler = self._new_sampler(self.diagram.coordinates)
-            if order:  # keep every measurement, in the order measured
-                sampler.tell(order, self.sampler.labels[order].tolist())
-            self.sampler = sampler
-            self._apply(
-                sampling_step(
-                    self.sampler,
-                    self.truth,
-                    (),
-                    random_until_two_phases=self.has_truth,
-                    **self._opts(),
-                )
+    def _on_diagram(self, value: str | None) -> None:
+        if self._syncing or value is None:
+            return
+        try:
+            self.load_diagram(value)
+        except MIInputError:
+            self._show_loaded_settings()
+            raise
+
+    def _on_start(self, value: str) -> None:
+        if self._syncing:
+            return
+        try:
+            self.set_start(value)
+        except MIInputError:
+            self._show_loaded_settings()
+            raise
+
+    def set_start(self, start: str) -> None:
+        """Start again from ``"random"`` points or the ``"unary_binary"`` design."""
+        start = check_choice(start, "start", STARTS)
+        if not self.has_truth:
+            raise MIInputError(
+                "The initial design applies to diagrams with true labels; your own data "
+                "starts from the phases in your CSV."
             )
-        self._redraw()
+        if start == "unary_binary" and self.diagram.kind != "ternary":
+            raise MIInputError(
+                "The elements + binary edges start is for ternary compositions; "
+                f"{self.diagram.name} is not one. Use random points."
+            )
+        previous = self._start
+        self._syncing = True
+        try:
+            self.start_choice.value = start
+        finally:
+            self._syncing = False
+        try:
+            campaign = self._new_campaign(
+                self.diagram, self.truth, self._settings(len(self.diagram.coordinates))
+            )
+        except MIInputError:
+            self._syncing = True
+            try:
+                self.start_choice.value = previous
+            finally:
+                self._syncing = False
+            raise
+        self.campaign, self._start = campaign, start
+        self._redraw_after(self._propose)
+
+    def _show_loaded_settings(self) -> None:
+        """Put the dropdowns back to what is loaded (after a refused change)."""
+        self._syncing = True
+        try:
+            name = self.diagram.name
+            self.diagram_choice.value = name if name in BUILTIN_DIAGRAMS else None
+            self.estimator_choice.value = self.sampler.estimator
+            self.graph_choice.value = self.sampler.graph
+            self.score_choice.value = self.sampler.score
+            self.start_choice.value = self._start
+        finally:
+            self._syncing = False
+
+    def _apply_settings(self) -> None:
+        """Rebuild both samplers with the new settings; every measurement is kept."""
+        if self._syncing:
+            return
+        try:
+            settings = self._settings(len(self.diagram.coordinates))
+        except MIInputError:
+            self._show_loaded_settings()
+            raise
+        campaign = self.campaign
+        extra = {"until_two_phases": "random"} if self.has_truth else {}
+        sampler = self._new_sampler(self.diagram.coordinates, settings, **extra)
+        order = list(self.sampler.order_)
+        if order:  # keep every measurement, in the order measured
+            sampler.tell(order, self.sampler.labels[order].tolist())
+        baseline = None
+        if campaign.baseline is not None:
+            old = campaign.baseline.sampler
+            baseline = self._new_sampler(self.diagram.coordinates, settings, **extra)
+            if old.order_:
+                baseline.tell(old.order_, old.labels[old.order_].tolist())
+        campaign.sampler = sampler
+        if baseline is not None:
+            campaign.baseline.sampler = baseline
+        self._redraw_after(self._propose)
+
+    def _apply_batch(self) -> None:
+        batch = check_choice(self.batch_choice.value, "batch", BATCHES)
+        n = check_positive_int(self.batch_size.value, "batch size", maximum=50)
+        self.sampler.batch = batch
+        self.campaign.batch = n
+        self._redraw_after(self._propose)
 
     def _on_view(self) -> None:
-        with self.banner.catching():
-            check_choice(self.view_choice.value, "view", VIEWS)
+        check_choice(self.view_choice.value, "view", VIEWS)
         self._redraw()
-
-    def _on_upload(self, _change) -> None:
-        with self.banner.catching():
-            uploaded = read_upload(self.upload)
-            if uploaded is None:
-                return
-            self.load_csv(uploaded.content, uploaded.name)
 
     # -------------------------------------------------------------- drawing
     def _setup_axes(self) -> None:
@@ -550,9 +654,9 @@ class PhaseDiagramLab:
         return [self._color_of.get(str(v), "#BBBBBB") for v in labels.tolist()]
 
     def _redraw(self) -> None:
-        if getattr(self, "sampler", None) is None:
+        if self.campaign is None:
             return
-        fitted = self.sampler.labelled_mask.any()
+        fitted = self.sampler.measured_mask.any()
         show_truth = self.truth_toggle.value and self.has_truth
         if show_truth:
             colors, alpha = self._colors(self.truth), np.ones(len(self.px))
@@ -572,7 +676,7 @@ class PhaseDiagramLab:
             alpha = 0.25 + 0.75 * self.sampler.confidence_
             self.map_figure.title.text = "Estimated phases (opacity = confidence)"
         replace_data(self.map_source, x=self.px, y=self.py, color=colors, alpha=alpha)
-        measured = np.flatnonzero(self.sampler.labelled_mask)
+        measured = np.flatnonzero(self.sampler.measured_mask)
         labels = self.sampler.labels[measured]
         replace_data(
             self.measured_source,
@@ -582,32 +686,40 @@ class PhaseDiagramLab:
             label=[str(v) for v in labels.tolist()],
         )
         replace_data(self.proposal_source, x=self.px[self.proposals], y=self.py[self.proposals])
-        replace_data(
-            self.f1_us,
-            n=[h["n_samples"] for h in self.history],
-            f1=[h["macro_f1"] for h in self.history],
-        )
-        replace_data(
-            self.f1_random,
-            n=[n for n, _ in self.random_curve],
-            f1=[f for _, f in self.random_curve],
-        )
+        n_us, f1_us = self.campaign.curve("metric")
+        n_rs, f1_rs = self.campaign.curve("baseline_metric")
+        keep_us, keep_rs = np.isfinite(f1_us), np.isfinite(f1_rs)
+        replace_data(self.f1_us, n=n_us[keep_us], f1=f1_us[keep_us])
+        replace_data(self.f1_random, n=n_rs[keep_rs], f1=f1_rs[keep_rs])
         self._update_text()
 
     def _update_text(self) -> None:
-        n = int(self.sampler.labelled_mask.sum())
-        f1 = self.history[-1]["macro_f1"] if self.history else float("nan")
-        text = f"<b>{self.diagram.name}</b>: {len(self.px)} candidates, {n} measured"
+        n = int(self.sampler.measured_mask.sum())
+        name = html.escape(str(self.diagram.name))
+        text = f"<b>{name}</b>: {len(self.px)} candidates, {n} measured"
         if self.has_truth and self.history:
-            text += f", Macro-F1 = {f1:.3f}"
+            last = self.history[-1]
+            text += f", Macro-F1 = {last.metric:.3f}"
+            if np.isfinite(last.baseline_metric):
+                text += f" (random sampling: {last.baseline_metric:.3f})"
         self.status.value = f'<div style="font-size:15px;">{text}</div>'
         items = "".join(
             f'<span style="display:inline-block;margin:2px 8px 2px 0;">'
             f'<span style="display:inline-block;width:12px;height:12px;background:{c};'
-            f'border:1px solid #555;margin-right:4px;"></span>{_escape(k)}</span>'
+            f'border:1px solid #555;margin-right:4px;"></span>{html.escape(str(k))}</span>'
             for k, c in self._color_of.items()
         )
         self.legend.value = f'<div style="font-size:13px;max-width:300px;">{items}</div>'
+        self.history_download.value = (
+            download_link(
+                "phase_sampling_history.csv",
+                self.campaign.to_csv(),
+                mime="text/csv",
+                label="Download the sampling history (CSV)",
+            )
+            if self.has_truth and self.history
+            else ""
+        )
         self._update_proposals()
 
     def _update_proposals(self) -> None:
@@ -615,15 +727,17 @@ class PhaseDiagramLab:
             self.proposal_table.value = "<i>No proposals.</i>"
             self.download.value = ""
             return
-        uncertainty = self.sampler.uncertainty_ if self.sampler.labelled_mask.any() else None
+        uncertainty = self.sampler.uncertainty_ if self.sampler.measured_mask.any() else None
         text = proposals_csv(
             self.diagram.coordinates, self.diagram.columns, self.proposals, uncertainty
         )
         rows = [line.split(",") for line in text.strip().splitlines()]
         rows[0] = ["u" if h == "uncertainty" else h for h in rows[0]]  # narrow card
-        head = "".join(f"<th style='padding:0 4px'>{_escape(h)}</th>" for h in rows[0])
+        head = "".join(f"<th style='padding:0 4px'>{html.escape(h)}</th>" for h in rows[0])
         body = "".join(
-            "<tr>" + "".join(f"<td style='padding:0 4px'>{_escape(v)}</td>" for v in r) + "</tr>"
+            "<tr>"
+            + "".join(f"<td style='padding:0 4px'>{html.escape(v)}</td>" for v in r)
+            + "</tr>"
             for r in rows[1:11]
         )
         self.proposal_table.value = (
@@ -633,9 +747,3 @@ class PhaseDiagramLab:
         self.download.value = download_link(
             "next_proposals.csv", text, mime="text/csv", label="Download the proposals (CSV)"
         )
-
-
-def _escape(text: Any) -> str:
-    import html
-
-    return html.escape(str(text))

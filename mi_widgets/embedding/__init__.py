@@ -4,6 +4,7 @@ The widget (:class:`mi_widgets.embedding.widgets.StructureMapExplorer`) lives in
 ``widgets.py`` and is not imported here, so this package stays free of UI code.
 """
 
+from mi_widgets.embedding.ann import approximate_knn, knn_recall
 from mi_widgets.embedding.lpp import (
     LPP,
     TSLPP,
@@ -12,6 +13,7 @@ from mi_widgets.embedding.lpp import (
     make_tslpp_classifier,
     select_tslpp_params,
 )
+from mi_widgets.embedding.paper import MapComparison, compare_maps, load_tslpp_training
 from mi_widgets.embedding.structure_map import (
     FrameClassification,
     LAAFSettings,
@@ -26,12 +28,17 @@ __all__ = [
     "TSLPP",
     "FrameClassification",
     "LAAFSettings",
+    "MapComparison",
     "StructureMap",
     "TSLPPSearchResult",
+    "approximate_knn",
     "check_frames",
     "classify_frames",
+    "compare_maps",
     "fit_structure_map",
     "heat_kernel_graph",
+    "knn_recall",
+    "load_tslpp_training",
     "make_tslpp_classifier",
     "select_tslpp_params",
 ]

@@ -24,6 +24,12 @@ Conventions follow the original TS-LPP code (github.com/rtmr/TS-LPP):
 * the second step runs on the first step's output with the same ``sigma`` and
   ``n_neighbors`` and no new standardisation.
 
+Neighbour search (``neighbors="auto"``): a k-d tree in principal axes where a
+few axes carry the spread (it prunes, and is exact); otherwise brute force
+(exact) up to 20 000 points, and above that an approximate search, a
+random-projection forest refined by NN-descent (:mod:`mi_widgets.embedding.ann`),
+that finds 99.8 % of the exact neighbours on LAAF data.
+
 The default ``solver="sparse"`` builds the kNN graph with a tree search and
 never forms an N x N matrix: memory and time grow like ``N k p + N p^2``.
 ``solver="dense"`` forms the dense heat kernel like the original (O(N^2)
@@ -56,6 +62,7 @@ from mi_widgets._errors import (
     check_positive_int,
 )
 from mi_widgets._threads import THREADPOOLS, one_blas_thread
+from mi_widgets.embedding.ann import approximate_knn
 
 __all__ = [
     "LPP",
@@ -68,7 +75,14 @@ __all__ = [
 
 RANK_TOLERANCE = 1e-7  # singular values below this fraction of the largest are dropped
 SOLVERS = ("sparse", "dense")
+NEIGHBOR_SEARCHES = ("auto", "exact", "approximate")
 MAX_TREE_DIMENSION = 8  # principal axes with > 10% of the top spread; more: brute force
+#: A k-d tree prunes when the variance beyond the first MAX_TREE_DIMENSION principal
+#: axes is below this fraction of the total (LAAF: ~1e-6; Gaussian clusters: ~0.06-0.6).
+TREE_RESIDUAL_VARIANCE = 1e-3
+#: From this many points on, ``neighbors="auto"`` searches approximately where a tree
+#: cannot prune (brute force grows like N^2: 10^5 x 100 took over a minute).
+APPROXIMATE_MIN_SAMPLES = 20_000
 
 
 # --------------------------------------------------------------------------- validation
@@ -169,21 +183,47 @@ def _n_threads(n_jobs: int | None) -> int:
     return os.cpu_count() or 1 if n_jobs < 0 else max(int(n_jobs), 1)
 
 
+def _tree_prunes(spread: np.ndarray) -> bool:
+    """Whether a k-d tree in principal axes prunes: few axes carry (nearly) all the spread."""
+    effective_dim = int(np.sum(spread > 0.1 * spread[0]))
+    total = float(np.sum(spread**2))
+    residual = float(np.sum(spread[MAX_TREE_DIMENSION:] ** 2)) / total if total > 0 else 0.0
+    return effective_dim <= MAX_TREE_DIMENSION and residual < TREE_RESIDUAL_VARIANCE
+
+
+def _search_kind(n: int, spread: np.ndarray, neighbors: str) -> str:
+    """``"tree"``, ``"brute"`` or ``"approximate"`` for ``n`` points with this spread."""
+    if neighbors == "approximate":
+        return "approximate"
+    if _tree_prunes(spread):
+        return "tree"
+    if neighbors == "auto" and n >= APPROXIMATE_MIN_SAMPLES:
+        return "approximate"
+    return "brute"
+
+
 def _candidate_neighbours(
-    rotated: np.ndarray, spread: np.ndarray, k: int, n_jobs: int | None
+    rotated: np.ndarray,
+    spread: np.ndarray,
+    k: int,
+    n_jobs: int | None,
+    neighbors: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of (at least) the k nearest other points of every point, and squared distances.
 
     A k-d tree wins when few principal axes carry the spread (LAAF features
     are smooth in eta: ~4 axes); otherwise (a TS-LPP intermediate space, whose
-    axes have near-equal spread) scikit-learn's blocked brute-force search is
-    2-5x faster. Brute force computes distances through dot products, so two
-    spare candidates are fetched and their distances recomputed from
-    differences; the tree's distances are exact already.
+    axes have near-equal spread, or Gaussian clusters) scikit-learn's blocked
+    brute-force search is faster up to ~10^4 points, and an approximate search
+    beyond. Brute force computes distances through dot products, so two spare
+    candidates are fetched and their distances recomputed from differences;
+    the tree's and the approximate search's distances are exact already.
     """
     n = rotated.shape[0]
-    effective_dim = int(np.sum(spread > 0.1 * spread[0]))
-    if effective_dim <= MAX_TREE_DIMENSION:
+    kind = _search_kind(n, spread, neighbors)
+    if kind == "approximate":
+        return approximate_knn(rotated, min(k, n - 1), random_state=0)
+    if kind == "tree":
         tree = cKDTree(rotated, leafsize=48)
         distances, candidates = tree.query(rotated, min(k + 1, n), workers=_n_threads(n_jobs))
         return candidates, distances**2
@@ -205,11 +245,16 @@ def _exact_squared_distances(points: np.ndarray, candidates: np.ndarray) -> np.n
 
 
 def _sparse_graph(
-    rotated: np.ndarray, spread: np.ndarray, k: int, sigma: float | None, n_jobs=None
+    rotated: np.ndarray,
+    spread: np.ndarray,
+    k: int,
+    sigma: float | None,
+    n_jobs=None,
+    neighbors: str = "auto",
 ) -> sp.csr_matrix:
     """kNN heat-kernel graph of points in their principal axes (``spread``: singular values)."""
     n = rotated.shape[0]
-    candidates, d2 = _candidate_neighbours(rotated, spread, k, n_jobs)
+    candidates, d2 = _candidate_neighbours(rotated, spread, k, n_jobs, neighbors)
     d2[candidates == np.arange(n)[:, None]] = np.inf  # a point is never its own neighbour
     nearest = np.argsort(d2, axis=1, kind="stable")[:, :k]
     cols = np.take_along_axis(candidates, nearest, axis=1).ravel()
@@ -285,6 +330,7 @@ def _lpp_step(
     sigma: float | None,
     solver: str,
     n_jobs: int | None = None,
+    neighbors: str = "auto",
     clip_to_rank: bool = False,
 ) -> tuple[_LPPSolution, sp.csr_matrix]:
     """One LPP step on centred X: one thin SVD serves the graph and the eigenproblem."""
@@ -296,7 +342,7 @@ def _lpp_step(
     if solver == "dense":
         W = _dense_graph(X, n_neighbors, sigma)
     else:
-        W = _sparse_graph(svd[0] * svd[1], svd[1], n_neighbors, sigma, n_jobs)
+        W = _sparse_graph(svd[0] * svd[1], svd[1], n_neighbors, sigma, n_jobs, neighbors)
     return _solve_lpp(svd, W, n_components, clip_to_rank), W
 
 
@@ -309,6 +355,7 @@ class _LinearEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         check_positive_int(self.n_neighbors, "n_neighbors")
         _check_sigma(self.sigma)
         check_choice(self.solver, "solver", SOLVERS)
+        check_choice(self.neighbors, "neighbors", NEIGHBOR_SEARCHES)
 
     def _prepare(self, X: Any) -> np.ndarray:
         self._check_params()
@@ -373,6 +420,11 @@ class LPP(_LinearEmbedding):
         ``"dense"``: N x N kernel like the original code.
     n_jobs : int or None, default None
         Threads for the neighbour search (``None``: 1, ``-1``: all cores).
+    neighbors : {"auto", "exact", "approximate"}, default "auto"
+        Neighbour search of the sparse graph: ``"exact"`` (k-d tree or brute
+        force), ``"approximate"`` (random-projection forest + NN-descent), or
+        ``"auto"``: exact below 20 000 points or where a tree prunes,
+        approximate otherwise.
 
     Attributes
     ----------
@@ -405,6 +457,7 @@ class LPP(_LinearEmbedding):
         standardize: bool = True,
         solver: str = "sparse",
         n_jobs: int | None = None,
+        neighbors: str = "auto",
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
@@ -412,6 +465,7 @@ class LPP(_LinearEmbedding):
         self.standardize = standardize
         self.solver = solver
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def fit(self, X: Any, y: Any = None) -> LPP:
         """Build the graph and solve the eigenproblem on ``X`` (``y`` is ignored)."""
@@ -421,7 +475,13 @@ class LPP(_LinearEmbedding):
     def _fit(self, X: Any) -> LPP:
         Z = self._prepare(X)
         solution, graph = _lpp_step(
-            Z, self.n_components, self.n_neighbors, self.sigma, self.solver, self.n_jobs
+            Z,
+            self.n_components,
+            self.n_neighbors,
+            self.sigma,
+            self.solver,
+            self.n_jobs,
+            self.neighbors,
         )
         self.components_ = solution.projection
         self.embedding_ = solution.embedding
@@ -458,6 +518,11 @@ class TSLPP(_LinearEmbedding):
         Graph construction: tree kNN search (scales) or the dense N x N kernel.
     n_jobs : int or None, default None
         Threads for the neighbour search (``None``: 1, ``-1``: all cores).
+    neighbors : {"auto", "exact", "approximate"}, default "auto"
+        Neighbour search of the sparse graph: ``"exact"`` (k-d tree or brute
+        force), ``"approximate"`` (random-projection forest + NN-descent), or
+        ``"auto"``: exact below 20 000 points or where a tree prunes,
+        approximate otherwise.
 
     Attributes
     ----------
@@ -491,6 +556,7 @@ class TSLPP(_LinearEmbedding):
         standardize: bool = True,
         solver: str = "sparse",
         n_jobs: int | None = None,
+        neighbors: str = "auto",
     ) -> None:
         self.n_components = n_components
         self.n_intermediate = n_intermediate
@@ -499,6 +565,7 @@ class TSLPP(_LinearEmbedding):
         self.standardize = standardize
         self.solver = solver
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def fit(self, X: Any, y: Any = None) -> TSLPP:
         """Fit both LPP steps on ``X`` (``y`` is ignored)."""
@@ -513,7 +580,7 @@ class TSLPP(_LinearEmbedding):
                 f"n_intermediate={self.n_intermediate}."
             )
         Z = self._prepare(X)
-        steps = (self.n_neighbors, self.sigma, self.solver, self.n_jobs)
+        steps = (self.n_neighbors, self.sigma, self.solver, self.n_jobs, self.neighbors)
         first, _ = _lpp_step(Z, self.n_intermediate, *steps, clip_to_rank=True)
         if first.embedding.shape[1] < self.n_components:
             raise MIInputError(

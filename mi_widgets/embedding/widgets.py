@@ -20,41 +20,39 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from ase import Atoms
-from bokeh.layouts import row
+from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource, LassoSelectTool, Legend, LegendItem, Span, TapTool
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
+from mi_widgets.embedding.paper import TRAINING_CLASSES, MapComparison
 from mi_widgets.embedding.structure_map import (
     FrameClassification,
     StructureMap,
+    check_frames,
     classify_frames,
     fit_structure_map,
 )
 from mi_widgets.structure.data import read_trajectory
-from mi_widgets.viz import (
-    ErrorBanner,
-    bokeh_pane,
-    class_color,
-    new_figure,
-    read_upload,
-    replace_data,
-    structure_view,
-    style_legend,
-    update_structure,
-)
+from mi_widgets.viz.app import LabApp, ProgressCallback
+from mi_widgets.viz.bokeh import bokeh_pane, new_figure, replace_data, style_legend
+from mi_widgets.viz.palette import class_color
+from mi_widgets.viz.structure import structure_view, update_structure
+from mi_widgets.viz.upload import UploadedFile
 
-__all__ = ["StructureMapExplorer"]
+__all__ = ["StructureMapExplorer", "paper_maps"]
 
 MAX_CLASSES = 8  # classes drawn in the fractions plot (the palette has 8 colours)
 MODES = ("classify with the reference map", "unsupervised clusters")
-_MAP_SIZE = {"width": 360, "height": 330}
+# Sized so that controls, both maps (stacked) and the 3D view sit side by side from 1024 px.
+_MAP_SIZE = {"width": 330, "height": 275}
+UPLOAD_ACCEPT = ".xyz,.extxyz,.cif,.vasp,.poscar,.lammpstrj,.dump"
 
 
 def _colors(labels: np.ndarray) -> list[str]:
     return [class_color(int(k)) for k in labels]
 
 
-class StructureMapExplorer(widgets.VBox):
+class StructureMapExplorer(LabApp):
     """TS-LPP and PCA maps of atoms next to a 3D view of a frame coloured by class.
 
     Parameters
@@ -68,6 +66,8 @@ class StructureMapExplorer(widgets.VBox):
         before the app is displayed: bokeh changes made before display are lost.)
     title : str
         Heading of the app.
+    random_state : int or None, default 0
+        Seed of k-means when an upload is clustered without labels.
 
     Attributes
     ----------
@@ -82,7 +82,9 @@ class StructureMapExplorer(widgets.VBox):
     view : nglview.NGLWidget
         The 3D view.
     banner : ErrorBanner
-        Shows bad-input messages; the previous state stays.
+        Shows bad-input messages of the controls; the previous state stays.
+    uploaded : tuple of ase.Atoms
+        Frames read from the last uploaded file (analysed by ``analyse_upload``).
 
     Examples
     --------
@@ -97,6 +99,9 @@ class StructureMapExplorer(widgets.VBox):
     [0, 1]
     """
 
+    css_class = "mi-structure-map"
+    controls_width = "250px"
+
     def __init__(
         self,
         model: StructureMap,
@@ -104,41 +109,57 @@ class StructureMapExplorer(widgets.VBox):
         *,
         frame: int = 0,
         title: str = "Atoms on the TS-LPP map",
+        random_state: int | None = 0,
     ) -> None:
+        super().__init__(random_state=random_state)
         if len(model.class_names) > MAX_CLASSES:
             raise MIInputError(
                 f"The map has {len(model.class_names)} classes; the explorer shows at most "
                 f"{MAX_CLASSES}. Merge classes."
             )
+        self.title = title
         self.model = model
         self.result: FrameClassification = classify_frames(model, list(frames))
         self.frame = check_positive_int(
             frame, "frame", minimum=0, maximum=len(self.result.frames) - 1
         )
         self.selected = np.array([], dtype=int)
-        self.banner = ErrorBanner()
+        self.uploaded: tuple[Atoms, ...] = ()
         self._build_plots()
         self._build_controls()
+        self.progress.layout.width = "240px"  # the default (300 px) is wider than the column
         self.view = structure_view(
             self._wrapped(self.frame),
             labels=self.result.labels[self.frame],
-            width="400px",
-            height="330px",
+            width="auto",
+            height="556px",
         )
+        self.view.layout.flex = "1 1 300px"
+        self.view.layout.min_width = "300px"
         self._summary = widgets.HTML()
         self._show_model()
         self._show_frame(redraw_3d=False)  # the view above already shows this frame
         # Wrap the figures only now, filled: BokehModel renders the document as it is at
         # wrapping time, and changes made before the front end shows it are lost.
-        self._maps_pane = bokeh_pane(row(self._tslpp_fig, self._pca_fig))
+        self._maps_pane = bokeh_pane(column(self._tslpp_fig, self._pca_fig))
         self._maps_pane.add_class("mi-maps-pane")
         self._fraction_pane = bokeh_pane(self._fractions_fig)
+
+    def _controls(self) -> list[widgets.Widget]:
+        return self._control_widgets
+
+    def _main(self) -> widgets.Widget:
         maps = widgets.HBox([self._maps_pane, self.view])
-        maps.layout.flex_flow = "row wrap"
-        main = widgets.VBox([maps, widgets.HBox([self._fraction_pane, self._summary])])
-        header = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
-        super().__init__([header, self.banner, widgets.HBox([self._controls, main])])
-        self.add_class("mi-structure-map")
+        maps.layout.align_items = "flex-start"
+        maps.add_class("mi-maps-and-view")
+        below = widgets.HBox([self._fraction_pane, self._summary])
+        below.layout.flex_flow = "row wrap"
+        main = widgets.VBox([maps, below])
+        # basis 0 and a minimum: the page wraps the main view below the controls only when
+        # the maps and the 3D view do not fit beside them (not because of the wide plot below)
+        main.layout.flex = "1 1 0%"
+        main.layout.min_width = "640px"
+        return main
 
     # ------------------------------------------------------------------ building
     def _build_plots(self) -> None:
@@ -201,76 +222,56 @@ class StructureMapExplorer(widgets.VBox):
         return solid, dashed, LegendItem(label=str(k), renderers=[line, dots, dashes])
 
     def _build_controls(self) -> None:
+        full = widgets.Layout(width="240px")
         self._slider = widgets.IntSlider(
-            self.frame, min=0, max=max(len(self.result.frames) - 1, 0), description="frame"
+            self.frame,
+            min=0,
+            max=max(len(self.result.frames) - 1, 0),
+            description="frame",
+            layout=full,
         )
+        self._slider.style.description_width = "45px"
         self._slider.add_class("mi-frame-slider")
-        self._slider.observe(self._on_slider, "value")
+        self.on_change(self._slider, self._on_slider)
         self._frame_info = widgets.HTML()
-        self._clear = widgets.Button(description="Clear selection")
-        self._clear.on_click(lambda _: self.select([]))
-        self._upload = widgets.FileUpload(
-            description="Upload trajectory", accept="", multiple=False
+        self._clear = widgets.Button(description="Clear selection", layout=full)
+        self.on_click(self._clear, lambda: self.select([]))
+        self._upload = self.upload_button(UPLOAD_ACCEPT, "Upload trajectory", self.load_upload)
+        self._upload.layout.width = "240px"
+        self._upload_info = widgets.HTML()
+        self._upload_info.add_class("mi-upload-info")
+        self._mode = widgets.Dropdown(options=MODES, value=MODES[0], layout=full)
+        self._clusters = widgets.BoundedIntText(
+            3, min=2, max=MAX_CLASSES, description="clusters", layout=full
         )
-        self._mode = widgets.Dropdown(options=MODES, description="use", value=MODES[0])
-        self._clusters = widgets.BoundedIntText(3, min=2, max=MAX_CLASSES, description="clusters")
-        self._analyse = widgets.Button(description="Analyse upload", button_style="primary")
-        self._analyse.on_click(lambda _: self.analyse_upload())
-        self._progress = widgets.FloatProgress(0.0, min=0.0, max=1.0, description="analysing")
-        self._progress.layout.visibility = "hidden"
+        self._clusters.style.description_width = "60px"
+        self._analyse = widgets.Button(
+            description="Analyse upload", button_style="primary", layout=full
+        )
+        self.on_click(self._analyse, self.analyse_upload)
         help_text = widgets.HTML(
-            "<small>Lasso or tap atoms on a map: they light up in 3D. Your own file: "
-            "a trajectory with a periodic cell (extended XYZ, CIF, "
-            "POSCAR, XDATCAR, LAMMPS text dump).</small>"
+            "<div style='font-size:13px;line-height:1.35'>Lasso or tap atoms on a map: they "
+            "light up in 3D. Your own file: a trajectory with a periodic cell (extended XYZ, "
+            "CIF, POSCAR, XDATCAR, LAMMPS text dump).</div>",
+            layout=full,
         )
-        self._controls = widgets.VBox(
-            [
-                self._slider,
-                self._frame_info,
-                self._clear,
-                widgets.HTML("<b>Your own trajectory</b>"),
-                self._upload,
-                self._mode,
-                self._clusters,
-                self._analyse,
-                self._progress,
-                help_text,
-            ],
-            layout=widgets.Layout(width="290px", min_width="290px"),
-        )
-        self._controls.add_class("mi-controls")
+        self._control_widgets = [
+            self._slider,
+            self._frame_info,
+            self._clear,
+            widgets.HTML("<b>Your own trajectory</b>"),
+            self._upload,
+            self._upload_info,
+            widgets.HTML("<span style='font-size:13px'>then use</span>"),
+            self._mode,
+            self._clusters,
+            self._analyse,
+            help_text,
+        ]
 
     # ------------------------------------------------------------------ actions
-    # Public actions catch bad input into the banner; the _private ones raise, so
-    # an action built from others reports (or clears) the banner exactly once.
     def select(self, indices: Sequence[int]) -> None:
         """Highlight atoms of the current frame (indices into that frame) in 3D and on the maps."""
-        with self.banner.catching():
-            self._select(indices)
-
-    def set_frame(self, index: int) -> None:
-        """Show frame ``index``: its atoms on both maps, in 3D, and the cursor on the fractions."""
-        with self.banner.catching():
-            self._set_frame(index)
-
-    def load_frames(self, frames: Sequence[Atoms], *, clusters: int | None = None) -> None:
-        """Analyse other frames: classify them on the current map, or (``clusters``)
-        fit a new unsupervised map with that many k-means clusters on them."""
-        with self.banner.catching():
-            self._load_frames(frames, clusters)
-
-    def analyse_upload(self) -> None:
-        """Read the uploaded file and analyse its frames with the chosen mode."""
-        with self.banner.catching():
-            upload = read_upload(self._upload)
-            if upload is None:
-                raise MIInputError("No file uploaded; choose a trajectory file first.")
-            frames = read_trajectory(upload.content, filename=upload.name)
-            mode = check_choice(self._mode.value, "mode", MODES)
-            clusters = None if mode == MODES[0] else int(self._clusters.value)
-            self._load_frames(frames, clusters)
-
-    def _select(self, indices: Any) -> None:
         chosen = self._check_indices(indices)
         self.selected = chosen
         if list(self._atoms.selected.indices) != chosen.tolist():
@@ -281,7 +282,8 @@ class StructureMapExplorer(widgets.VBox):
             highlight=chosen if chosen.size else None,
         )
 
-    def _set_frame(self, index: Any) -> None:
+    def set_frame(self, index: int) -> None:
+        """Show frame ``index``: its atoms on both maps, in 3D, and the cursor on the fractions."""
         index = check_positive_int(index, "frame", minimum=0, maximum=len(self.result.frames) - 1)
         self.frame = index
         self.selected = np.array([], dtype=int)
@@ -290,43 +292,60 @@ class StructureMapExplorer(widgets.VBox):
             self._slider.value = index  # _on_slider sees frame == index and returns
         self._show_frame()
 
-    def _load_frames(self, frames: Any, clusters: int | None) -> None:
-        self._progress.value, self._progress.layout.visibility = 0.0, "visible"
-        try:
+    def load_frames(self, frames: Sequence[Atoms], *, clusters: int | None = None) -> None:
+        """Analyse other frames: classify them on the current map, or (``clusters``)
+        fit a new unsupervised map with that many k-means clusters on them."""
+        frames = check_frames(frames)
+        if clusters is not None:
+            check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
+        with self.progress_shown("Analysing") as progress:
             if clusters is None:
                 model = self.model
+                result = classify_frames(model, frames, progress=progress)
             else:
-                check_positive_int(clusters, "clusters", minimum=2, maximum=MAX_CLASSES)
+                n = len(frames)
                 model = fit_structure_map(
-                    frames, None, n_clusters=clusters, progress=self._progress_to(0.5)
+                    frames,
+                    None,
+                    n_clusters=clusters,
+                    random_state=0 if self.random_state is None else self.random_state,
+                    progress=_offset(progress, 0, 2 * n),
                 )
-            result = classify_frames(model, frames, progress=self._progress_to(1.0))
-        finally:
-            self._progress.layout.visibility = "hidden"
+                result = classify_frames(model, frames, progress=_offset(progress, n, 2 * n))
         # Only now, with everything computed, replace the state.
         self.model, self.result = model, result
         self._show_model()
         self.frame = -1
         self._slider.max = len(result.frames) - 1
-        self._set_frame(0)
+        self.set_frame(0)
+
+    def load_upload(self, upload: UploadedFile) -> None:
+        """Read an uploaded trajectory (its frames wait for :meth:`analyse_upload`)."""
+        frames = read_trajectory(upload.content, filename=upload.name)
+        self.uploaded = tuple(frames)
+        atoms = sorted({len(a) for a in frames})
+        sizes = f"{atoms[0]}" if len(atoms) == 1 else f"{atoms[0]}-{atoms[-1]}"
+        self._upload_info.value = (
+            f"<div style='font-size:13px'>{html.escape(upload.name)}: {len(frames)} "
+            f"frame{'s' if len(frames) != 1 else ''} of {sizes} atoms</div>"
+        )
+
+    def analyse_upload(self) -> None:
+        """Analyse the uploaded frames with the chosen mode (reference map or clusters)."""
+        if not self.uploaded:
+            raise MIInputError("No file uploaded; choose a trajectory file first.")
+        mode = check_choice(self._mode.value, "mode", MODES)
+        clusters = None if mode == MODES[0] else int(self._clusters.value)
+        self.load_frames(list(self.uploaded), clusters=clusters)
 
     # ------------------------------------------------------------------ callbacks
-    def _on_slider(self, change: dict) -> None:
-        if change["new"] != self.frame:
-            self.set_frame(change["new"])
+    def _on_slider(self, value: int) -> None:
+        if value != self.frame:
+            self.set_frame(value)
 
     def _on_map_selection(self, attr: str, old: Any, new: Any) -> None:
         if list(new) != self.selected.tolist():
-            self.select(new)
-
-    def _progress_to(self, end: float):
-        """A progress callback filling the bar from its current value up to ``end``."""
-        start = self._progress.value
-
-        def report(fraction: float) -> None:
-            self._progress.value = start + (end - start) * fraction
-
-        return report
+            self.run_action(self.select, new)
 
     def _check_indices(self, indices: Any) -> np.ndarray:
         n_atoms = len(self.result.frames[self.frame])
@@ -368,16 +387,23 @@ class StructureMapExplorer(widgets.VBox):
             f"{html.escape(name)}&nbsp; "
             for k, name in enumerate(m.class_names)
         )
-        accuracy = ""
-        if m.accuracy:
-            accuracy = (
-                f"<br>held-out kNN accuracy: TS-LPP <b>{m.accuracy['tslpp']:.3f}</b>, "
-                f"PCA <b>{m.accuracy['pca']:.3f}</b>"
-            )
         kind = "reference classes" if m.supervised else "k-means clusters"
+        rows = []
+        if m.accuracy:
+            rows.append(
+                f"<tr><td>kNN accuracy, held out ({html.escape(m.validation)})</td>"
+                f"<td><b>{m.accuracy['tslpp']:.3f}</b></td><td>{m.accuracy['pca']:.3f}</td></tr>"
+            )
+        rows.append(
+            f"<tr><td>silhouette of the {kind} (-1 to 1)</td>"
+            f"<td><b>{m.silhouette['tslpp']:.2f}</b></td><td>{m.silhouette['pca']:.2f}</td></tr>"
+        )
         self._summary.value = (
-            f"<div style='padding:8px'>{legend}<br>{len(m.labels)} reference atoms, "
-            f"{kind}{accuracy}</div>"
+            f"<div class='mi-map-summary' style='padding:8px;font-size:14px'>{legend}<br>"
+            f"{len(m.labels)} reference atoms, {kind}"
+            "<table style='border-collapse:collapse;margin-top:4px'>"
+            "<tr><th></th><th style='padding:0 8px'>TS-LPP</th><th style='padding:0 8px'>PCA</th>"
+            f"</tr>{''.join(rows)}</table></div>"
         )
 
     def _show_fractions(self) -> None:
@@ -421,6 +447,64 @@ class StructureMapExplorer(widgets.VBox):
         )
         where = f"T = {temperature:.0f} K, " if np.isfinite(temperature) else ""
         self._frame_info.value = (
-            f"<small>frame {i + 1} of {len(r.frames)}: {where}{len(labels)} atoms<br>"
-            f"{html.escape(shares)}</small>"
+            f"<div style='font-size:13px;line-height:1.35'>frame {i + 1} of {len(r.frames)}: "
+            f"{where}{len(labels)} atoms<br>{html.escape(shares)}</div>"
         )
+
+
+def _offset(progress: ProgressCallback, start: int, total: int) -> ProgressCallback:
+    """A ``progress(done, n)`` callback reporting ``start + done`` of ``total`` to ``progress``."""
+
+    def report(done: int, _n: int) -> None:
+        progress(start + done, total)
+
+    return report
+
+
+def paper_maps(comparison: MapComparison, class_names: Sequence[str] = TRAINING_CLASSES):
+    """PCA, LPP and TS-LPP planes from :func:`~mi_widgets.embedding.paper.compare_maps`.
+
+    Each title gives the plane's kNN accuracy and silhouette; classes have the
+    lab's colours. Returns one bokeh pane (an ipywidget).
+
+    Examples
+    --------
+    >>> from mi_widgets.embedding.paper import compare_maps
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 1.0, (30, 5)) for c in (0.0, 3.0, 6.0)])
+    >>> pane = paper_maps(compare_maps(X, np.repeat([0, 1, 2], 30), sigma=None, n_intermediate=4))
+    >>> type(pane).__name__
+    '_BokehPane'
+    """
+    figures = []
+    for name in comparison.names:
+        xy = comparison.embeddings[name]
+        # LPP coordinates are ~1e-3 (normalised by the graph degree): draw them in units
+        # of their spread, like the app's map
+        xy = xy / (float(np.std(xy)) or 1.0)
+        fig = new_figure(
+            f"{name}: kNN {comparison.accuracy[name]:.4f}, "
+            f"silhouette {comparison.silhouette[name]:.2f}",
+            width=330,
+            height=300,
+            tools="pan,wheel_zoom,reset,save",
+            x_axis_label="component 1 (units of the spread)",
+            y_axis_label="component 2",
+        )
+        fig.title.text_font_size = "13px"
+        for k in np.unique(comparison.labels):
+            chosen = comparison.labels == k
+            label = str(class_names[k]) if k < len(class_names) else f"class {k}"
+            fig.scatter(
+                xy[chosen, 0],
+                xy[chosen, 1],
+                size=4,
+                alpha=0.6,
+                color=class_color(int(k)),
+                legend_label=label,
+            )
+        style_legend(fig, "top_left")
+        figures.append(fig)
+    pane = bokeh_pane(row(*figures))
+    pane.add_class("mi-paper-maps")
+    return pane

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.learn.io import DATA_DIR, read_table
+from mi_widgets.learn.io import COMPOSITION_COLUMNS, DATA_DIR, Table, load_alloys, read_table
 
 __all__ = [
     "DEFAULT_PROPERTIES",
@@ -26,10 +26,12 @@ __all__ = [
     "CompositionFeatures",
     "ElementTable",
     "composition_features",
+    "composition_groups",
     "composition_matrix",
     "load_alloy_features",
     "load_element_table",
     "parse_composition",
+    "table_features",
 ]
 
 #: The statistics of each elemental property, in column order.
@@ -201,6 +203,29 @@ def composition_matrix(
     return np.array(rows)
 
 
+def composition_groups(compositions: Iterable[str | Mapping[str, float]]) -> np.ndarray:
+    """One integer label per distinct composition, for grouped cross-validation.
+
+    Two entries get the same label when their atomic fractions agree to four
+    decimals, however they are written ("Cu2Ni", "Cu0.6667Ni0.3333",
+    ``{"Ni": 1, "Cu": 2}``).
+
+    Examples
+    --------
+    >>> composition_groups(["Cu2Ni", "Ni0.3333Cu0.6667", "CuNi"]).tolist()
+    [0, 0, 1]
+    """
+    labels: dict[tuple, int] = {}
+    out = []
+    for composition in compositions:
+        if isinstance(composition, str):
+            composition = str(composition)
+        fractions = parse_composition(composition)
+        key = tuple(sorted((s, round(x, 4)) for s, x in fractions.items()))
+        out.append(labels.setdefault(key, len(labels)))
+    return np.array(out, dtype=int)
+
+
 @dataclass(frozen=True)
 class CompositionFeatures:
     """A feature matrix with named columns.
@@ -290,6 +315,13 @@ class AlloyFeatures:
     names : tuple of str
         Feature names.
     compositions : numpy.ndarray of str
+    groups : numpy.ndarray of int
+        One label per distinct composition (:func:`composition_groups`): pass it to
+        the studies so that cross-validation folds are grouped by composition.
+    fractions : numpy.ndarray, shape (n_alloys, n_elements)
+        The raw atomic fractions (the input of ElemNet), one column per element.
+    elements : tuple of str
+        The element of each column of ``fractions``.
     """
 
     X: np.ndarray
@@ -297,6 +329,9 @@ class AlloyFeatures:
     stable: np.ndarray
     names: tuple[str, ...]
     compositions: np.ndarray
+    groups: np.ndarray
+    fractions: np.ndarray
+    elements: tuple[str, ...]
 
 
 #: Eight element properties -> 40 features: a readable default for the labs.
@@ -339,18 +374,68 @@ def load_alloy_features(
     >>> data.X.shape
     (100, 40)
     """
-    from mi_widgets.learn.io import load_alloys
-
     table = load_alloys(path)
     rows = np.arange(table.n_rows)
     if n_samples is not None and n_samples < table.n_rows:
         rows = np.sort(np.random.default_rng(random_state).choice(rows, n_samples, replace=False))
     compositions = table.column("composition")[rows]
     features = composition_features(compositions, properties=properties)
+    elements = tuple(c[2:] for c in table.columns if c.startswith("x_"))
+    fractions = np.column_stack([table.numeric(f"x_{e}")[rows] for e in elements])
     return AlloyFeatures(
         X=features.values,
         y=table.numeric(target)[rows],
         stable=table.numeric("stable")[rows].astype(int),
         names=features.names,
         compositions=compositions,
+        groups=composition_groups(compositions),
+        fractions=fractions,
+        elements=elements,
     )
+
+
+def table_features(
+    table: Table, target: str, *, exclude: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Feature matrix, target and feature names from a user's table.
+
+    Every numeric column except ``target`` (and ``exclude``) is a feature; a
+    text column named ``composition`` or ``formula`` is turned into
+    Magpie-style composition features.  Any other text column is an error.
+
+    Raises
+    ------
+    MIInputError
+        No such target, non-numeric or missing values, fewer than 5 rows, a
+        constant target, or no feature columns.
+
+    Examples
+    --------
+    >>> t = read_table(b"a,b,y\\n1,2,3\\n2,1,4\\n3,5,1\\n4,4,2\\n5,3,6\\n")
+    >>> X, y, names = table_features(t, "y")
+    >>> X.shape, names
+    ((5, 2), ('a', 'b'))
+    """
+    y = table.numeric(target)
+    if table.n_rows < 5:
+        raise MIInputError(
+            f"{table.name} has {table.n_rows} data row(s); a model needs at least 5 rows."
+        )
+    if np.ptp(y) == 0:
+        raise MIInputError(
+            f"The target {target!r} is constant ({y[0]:g}); choose a column that varies."
+        )
+    blocks, names = [], []
+    for column in table.columns:
+        if column == target or column in exclude:
+            continue
+        if column.lower() in COMPOSITION_COLUMNS and not table.is_numeric(column):
+            features = composition_features(table.column(column))
+            blocks.append(features.values)
+            names += features.names
+        else:
+            blocks.append(table.numeric(column)[:, None])
+            names.append(column)
+    if not blocks:
+        raise MIInputError(f"{table.name} has no feature columns besides the target {target!r}.")
+    return np.hstack(blocks), y, tuple(names)

@@ -1,438 +1,186 @@
-"""PermutationImportanceExplorer: which features does a fitted model rely on?
+"""Explain a user's table: fit a model on part of it, keep the rest to measure importances on.
 
-Bars: the increase of the error when one feature is shuffled (scikit-learn's
-``permutation_importance``, mean and standard deviation over repeats).  Click
-a bar: predicted vs true before and after shuffling that feature, with both
-MAEs.  Beside them: the feature-correlation heat map, because correlated
-features share importance (shuffling one leaves its twin to carry the
-information).
+The core of the permutation-importance explorer (the widget is in
+``mi_widgets.learn.widgets``): large tables are subsampled with a message,
+the split is grouped by composition when the table has a composition column,
+and a split too small to trust says so.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
-from bokeh.models import (
-    BasicTicker,
-    ColorBar,
-    ColumnDataSource,
-    FactorRange,
-    LinearColorMapper,
-    TapTool,
-    Whisker,
-)
-from bokeh.palettes import RdBu11
-from sklearn.metrics import mean_absolute_error
-from sklearn.model_selection import train_test_split
 
-from mi_widgets._errors import MIInputError, check_finite_array, check_positive_int
-from mi_widgets.learn.features import CorrelationFilter
-from mi_widgets.learn.io import Table, read_table, table_features
+from mi_widgets._errors import MIInputError, check_positive_int
+from mi_widgets._threads import one_blas_thread
+from mi_widgets.learn.composition import composition_groups, table_features
+from mi_widgets.learn.io import COMPOSITION_COLUMNS, Table
 from mi_widgets.learn.models import make_regressor
-from mi_widgets.learn.permutation import chunked_permutation_importance, permuted_prediction
-from mi_widgets.viz import (
-    OKABE_ITO,
-    ErrorBanner,
-    bokeh_pane,
-    lab_layout,
-    new_figure,
-    read_upload,
-    replace_data,
-    style_legend,
-    upload_button,
-)
+from mi_widgets.learn.studies import split_rows
 
-__all__ = ["PermutationImportanceExplorer"]
+__all__ = [
+    "MAX_TABLE_ROWS",
+    "MIN_TRUSTED_TEST_ROWS",
+    "TableModel",
+    "add_noise_feature",
+    "fit_table_model",
+    "split_warning",
+]
 
-_BEFORE, _AFTER = OKABE_ITO[4], OKABE_ITO[5]  # blue, vermillion
+#: Rows a table may have before the explorer works on a random subset of it.  A random
+#: forest of 60 trees on 1500 training rows and importances of ~40 features on 500
+#: held-out rows take a few seconds on one core (a 100,000-row, 5.6 MB table with a
+#: composition column: 18 s in all on a 2-core machine at load average 18).
+MAX_TABLE_ROWS = 2000
+#: Fewer held-out rows than this and the importances are mostly noise.
+MIN_TRUSTED_TEST_ROWS = 30
 
 
-class PermutationImportanceExplorer:
-    """Permutation feature importance of a fitted regression model, explorable by clicking.
+def split_warning(n_test: int, *, minimum: int = MIN_TRUSTED_TEST_ROWS) -> str | None:
+    """A one-sentence warning when ``n_test`` held-out rows are too few to trust, else None.
 
-    Parameters
-    ----------
-    model : fitted scikit-learn regressor, optional
-        The model to explain.  If None, upload a CSV (or call :meth:`load_csv`)
-        and a random forest is fitted on 75 % of its rows.
-    X : array, shape (n_samples, n_features), optional
-        Data the importances are measured on - ideally a held-out test split.
-    y : array, shape (n_samples,), optional
-        True targets of ``X``.
-    feature_names : sequence of str, optional
-        One name per column of ``X`` (default ``x0, x1, ...``).
-    n_repeats : int, default 5
-        Shuffles per feature (``permutation_importance``'s ``n_repeats``).
-    random_state : int, default 0
-        Seed; ``.result`` equals ``permutation_importance(model, X, y,
-        scoring="neg_mean_absolute_error", n_repeats=n_repeats,
-        random_state=random_state)``.
-    chunk_size : int, default 4
-        Features per step of the progress bar.
-    target_name : str
-        Name of the target on the axes (with units, e.g. ``"E_mix (eV/atom)"``).
-
-    Attributes
-    ----------
-    result : sklearn.utils.Bunch or None
-        ``importances_mean``, ``importances_std``, ``importances`` (increase of
-        the MAE, units of y).
-    selected : str or None
-        The feature shown in the scatter plot.
-    mae_before, mae_after : float
-        MAE of the model before / after shuffling the selected feature.
-    app : ipywidgets.VBox
-        The displayed application.
+    The MAE on n rows has a relative standard error of roughly 1/sqrt(n)
+    (about 40 % at 6 rows), and every importance is a difference of two such
+    MAEs.
 
     Examples
     --------
-    >>> from sklearn.linear_model import LinearRegression
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(80, 3)); y = 2 * X[:, 0] + 0.1 * X[:, 1]
-    >>> model = LinearRegression().fit(X, y)
-    >>> explorer = PermutationImportanceExplorer(model, X, y, ["a", "b", "c"])
-    >>> explorer.selected
-    'a'
-    >>> explorer.mae_after > explorer.mae_before
+    >>> split_warning(6).split(":")[0]
+    'Only 6 held-out rows'
+    >>> split_warning(300) is None
     True
     """
+    n_test = check_positive_int(n_test, "n_test", minimum=0)
+    if n_test >= minimum:
+        return None
+    return (
+        f"Only {n_test} held-out rows: the importances (differences of MAEs on {n_test} rows) "
+        f"are mostly noise; use a table with at least {4 * minimum} rows."
+    )
 
-    def __init__(
-        self,
-        model: Any = None,
-        X: np.ndarray | None = None,
-        y: np.ndarray | None = None,
-        feature_names: Sequence[str] | None = None,
-        *,
-        n_repeats: int = 5,
-        random_state: int = 0,
-        chunk_size: int = 4,
-        target_name: str = "target",
-    ):
-        self.n_repeats = check_positive_int(n_repeats, "n_repeats", maximum=1000)
-        self.random_state = check_positive_int(random_state, "random_state", minimum=0)
-        self.chunk_size = check_positive_int(chunk_size, "chunk_size")
-        self.target_name = target_name
-        self.model = None
-        self.X = np.zeros((0, 0))
-        self.y = np.zeros(0)
-        self.feature_names: tuple[str, ...] = ()
-        self.result = None
-        self.selected: str | None = None
-        self.mae_before = float("nan")
-        self.mae_after = float("nan")
-        self.table: Table | None = None
-        self._build()
-        if model is not None:
-            self.set_model(model, X, y, feature_names)
 
-    # ----------------------------------------------------------------- actions
-    def set_model(
-        self,
-        model: Any,
-        X: np.ndarray,
-        y: np.ndarray,
-        feature_names: Sequence[str] | None = None,
-    ) -> None:
-        """Explain ``model`` on ``(X, y)`` and compute the importances (with progress)."""
-        X = check_finite_array(X, "X", ndim=2, min_size=2)
-        y = check_finite_array(y, "y", ndim=1)
-        if len(y) != len(X) or len(y) < 2:
-            raise MIInputError(f"X has {len(X)} rows and y has {len(y)}; give one target per row.")
-        names = tuple(str(n) for n in feature_names) if feature_names is not None else None
-        names = names or tuple(f"x{j}" for j in range(X.shape[1]))
-        if len(names) != X.shape[1] or len(set(names)) != len(names):
-            raise MIInputError(
-                f"feature_names needs {X.shape[1]} distinct names, one per column of X; "
-                f"got {len(names)}."
-            )
-        if not hasattr(model, "predict"):
-            raise MIInputError("model must be a fitted scikit-learn estimator with .predict().")
-        try:
-            model.predict(X[:2])
-        except (ValueError, TypeError, AttributeError) as error:
-            raise MIInputError(
-                f"The model cannot predict on X ({type(error).__name__}); pass the fitted model "
-                "and data with the columns it was trained on."
-            ) from None
-        self.model, self.X, self.y, self.feature_names = model, X, y, names
-        self._draw_correlation()
-        self.compute()
+def add_noise_feature(
+    X: np.ndarray,
+    names: tuple[str, ...] | list[str],
+    *,
+    name: str = "noise (random)",
+    random_state: int | None = 0,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Append a column of standard-normal noise: a feature that carries no information.
 
-    def compute(self) -> None:
-        """Compute the permutation importances chunk by chunk, moving the progress bar."""
-        if self.model is None:
-            raise MIInputError("There is no model yet; pass one or upload a CSV table first.")
-        self.progress.max = len(self.feature_names)
-        self.progress.value = 0
-        self.progress.layout.visibility = "visible"
-        self.status.value = "Computing permutation importances ..."
+    Its permutation importance measures the resolution of the method: it
+    should be about zero (within its error bar) for any model.
 
-        def advance(done: int, total: int) -> None:
-            self.progress.value = done
+    Examples
+    --------
+    >>> X, names = add_noise_feature(np.ones((4, 2)), ("a", "b"))
+    >>> X.shape, names
+    ((4, 3), ('a', 'b', 'noise (random)'))
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or len(names) != X.shape[1]:
+        raise MIInputError(f"names needs one entry per column of X ({X.shape[-1]}).")
+    if name in names:
+        raise MIInputError(f"There is already a feature called {name!r}; pick another name.")
+    noise = np.random.default_rng(random_state).standard_normal(len(X))
+    return np.column_stack([X, noise]), (*names, name)
 
-        self.result = chunked_permutation_importance(
-            self.model,
-            self.X,
-            self.y,
-            n_repeats=self.n_repeats,
-            random_state=self.random_state,
-            chunk_size=self.chunk_size,
-            on_progress=advance,
+
+@dataclass(frozen=True)
+class TableModel:
+    """A random forest fitted on part of a table, with the held-out rows to explain it on.
+
+    Attributes
+    ----------
+    model : sklearn.pipeline.Pipeline
+        The fitted regressor.
+    X_test, y_test : numpy.ndarray
+        The held-out rows (features and target).
+    feature_names : tuple of str
+    target : str
+    n_rows, n_used, n_train : int
+        Rows in the table, rows used (after subsampling), rows trained on.
+    grouped : bool
+        True when the split kept each composition on one side.
+    notes : tuple of str
+        Sentences for the user (subsampling, a split too small to trust).
+    """
+
+    model: Any
+    X_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...]
+    target: str
+    n_rows: int
+    n_used: int
+    n_train: int
+    grouped: bool
+    notes: tuple[str, ...]
+
+
+def fit_table_model(
+    table: Table,
+    target: str,
+    *,
+    test_size: float = 0.25,
+    max_rows: int = MAX_TABLE_ROWS,
+    n_estimators: int = 60,
+    random_state: int | None = 0,
+) -> TableModel:
+    """Fit a random forest on ``1 - test_size`` of a table and hold out the rest.
+
+    Every numeric column except ``target`` is a feature and a ``composition``
+    / ``formula`` column becomes composition features
+    (:func:`~mi_widgets.learn.table_features`).  With such a column the split
+    is grouped by composition, so the same composition never appears on both
+    sides.  A table with more than ``max_rows`` rows is subsampled (a note
+    says so).
+
+    Examples
+    --------
+    >>> from mi_widgets.learn.io import read_table
+    >>> rows = "".join(f"{i},{(i * 7) % 5},{i % 3 + 0.1 * i}\\n" for i in range(40))
+    >>> fitted = fit_table_model(read_table(("a,b,y\\n" + rows).encode()), "y")
+    >>> fitted.n_train, len(fitted.y_test), fitted.notes[0].startswith("Only 10")
+    (30, 10, True)
+    """
+    max_rows = check_positive_int(max_rows, "max_rows", minimum=20)
+    notes = []
+    n_total = table.n_rows
+    if n_total > max_rows:
+        rows = np.sort(np.random.default_rng(random_state).choice(n_total, max_rows, replace=False))
+        table = table.take(rows)
+        notes.append(
+            f"The table has {n_total:,} rows; the model and the importances "
+            f"use a random {max_rows:,} of them."
         )
-        self.status.value = (
-            f"{len(self.feature_names)} features, {len(self.y)} samples, "
-            f"{self.n_repeats} repeats. Click a bar."
-        )
-        self._draw_bars()
-        self.select(self.feature_names[int(np.argmax(self.result.importances_mean))])
-
-    def select(self, feature_name: str) -> None:
-        """Show predicted vs true before/after shuffling ``feature_name`` (what a click does)."""
-        if feature_name not in self.feature_names:
-            raise MIInputError(
-                f"Unknown feature {feature_name!r}; choose one of the bars "
-                f"({', '.join(self.feature_names[:5])}, ...)."
-            )
-        column = self.feature_names.index(feature_name)
-        before, after = permuted_prediction(
-            self.model, self.X, column, random_state=self.random_state
-        )
-        self.selected = feature_name
-        self.mae_before = float(mean_absolute_error(self.y, before))
-        self.mae_after = float(mean_absolute_error(self.y, after))
-        replace_data(self._scatter_source, true=self.y, before=before, after=after)
-        low, high = float(np.min(self.y)), float(np.max(self.y))
-        replace_data(self._diagonal_source, x=[low, high], y=[low, high])
-        self.scatter_figure.title.text = f"Shuffled: {feature_name}"
-        self.mae_label.value = (
-            f"<b>{html.escape(feature_name)}</b>: MAE {self.mae_before:.4g} before, "
-            f"{self.mae_after:.4g} after shuffling"
-        )
-
-    def load_csv(self, content: bytes, name: str = "table.csv", target: str | None = None) -> None:
-        """Read a CSV (bytes), fit a random forest on 75 % of it, explain it on the other 25 %.
-
-        Numeric columns are features; a ``composition`` / ``formula`` column
-        becomes composition features.  ``target`` defaults to the last numeric column.
-        """
-        table = read_table(content, name=name)
-        numeric = [c for c in table.columns if table.is_numeric(c)]
-        if not numeric:
-            raise MIInputError(f"{name} has no numeric column to predict; add a target column.")
-        chosen = target if target is not None else numeric[-1]
-        self._fit_table(table, chosen)
-        self.table = table
-        self._syncing = True
-        self.target_dropdown.options = numeric
-        self.target_dropdown.value = chosen
-        self._syncing = False
-
-    def use_target(self, target: str) -> None:
-        """Refit the default model on the uploaded table with another target column."""
-        if self.table is None:
-            raise MIInputError("Upload a CSV table first, then choose its target column.")
-        self._fit_table(self.table, target)
-
-    def _fit_table(self, table: Table, target: str) -> None:
-        X, y, names = table_features(table, target)
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=self.random_state
-        )
-        model = make_regressor("random_forest", random_state=self.random_state)
-        model.fit(X_train, y_train)
-        self.target_name = target
-        self.set_model(model, X_test, y_test, names)
-
-    # -------------------------------------------------------------- callbacks
-    def _on_upload(self, change: dict) -> None:
-        with self.banner.catching():
-            uploaded = read_upload(self.upload)
-            if uploaded is not None:
-                self.load_csv(uploaded.content, uploaded.name)
-
-    def _on_target(self, change: dict) -> None:
-        if self._syncing or change.get("new") is None:
-            return
-        with self.banner.catching():
-            self.use_target(str(change["new"]))
-
-    def _on_tap(self, attr: str, old: Any, new: Any) -> None:
-        if not isinstance(new, list) or len(new) != 1:
-            return
-        index = new[0]
-        features = list(self._bar_source.data.get("feature", []))
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(features):
-            return
-        with self.banner.catching():
-            self.select(features[index])
-
-    # ------------------------------------------------------------------ views
-    def _build(self) -> None:
-        self._syncing = False
-        self.banner = ErrorBanner()
-        self.upload = upload_button(".csv,.txt", "Upload CSV")
-        self.upload.observe(self._on_upload, names="value")
-        self.target_dropdown = widgets.Dropdown(
-            description="Target",
-            options=[],
-            style={"description_width": "50px"},
-            layout=widgets.Layout(width="240px"),
-        )
-        self.target_dropdown.observe(self._on_target, names="value")
-        self.progress = widgets.IntProgress(
-            min=0, max=1, value=0, description="Progress", layout=widgets.Layout(width="240px")
-        )
-        self.progress.add_class("mi-importance-progress")
-        self.status = widgets.HTML("")
-        self.mae_label = widgets.HTML("")
-        self.mae_label.add_class("mi-importance-mae")
-
-        self._bar_source = ColumnDataSource({"feature": [], "mean": [], "lower": [], "upper": []})
-        self.bar_figure = new_figure(
-            "Importance: MAE increase",
-            width=430,
-            height=560,
-            y_range=FactorRange(factors=[]),
-            tools="tap,reset,save",
-            x_axis_label="increase of MAE",
-        )
-        bars = self.bar_figure.hbar(
-            y="feature",
-            right="mean",
-            height=0.7,
-            source=self._bar_source,
-            color=_BEFORE,
-            nonselection_fill_alpha=0.35,
-            selection_fill_color=_AFTER,
-        )
-        self.bar_figure.add_layout(
-            Whisker(
-                source=self._bar_source,
-                base="feature",
-                lower="lower",
-                upper="upper",
-                dimension="width",
-                line_color="#333333",
-            )
-        )
-        self.bar_figure.select_one(TapTool).renderers = [bars]
-        self.bar_figure.yaxis.major_label_text_font_size = "10px"
-        self._bar_source.selected.on_change("indices", self._on_tap)
-
-        self._scatter_source = ColumnDataSource({"true": [], "before": [], "after": []})
-        self._diagonal_source = ColumnDataSource({"x": [], "y": []})
-        self.scatter_figure = new_figure(
-            "Shuffled: -",
-            width=420,
-            height=380,
-            x_axis_label="true",
-            y_axis_label="predicted",
-        )
-        self.scatter_figure.line("x", "y", source=self._diagonal_source, color="#999999")
-        self.scatter_figure.scatter(
-            "true",
-            "before",
-            source=self._scatter_source,
-            size=5,
-            alpha=0.6,
-            color=_BEFORE,
-            legend_label="before shuffling",
-        )
-        self.scatter_figure.scatter(
-            "true",
-            "after",
-            source=self._scatter_source,
-            size=5,
-            alpha=0.6,
-            color=_AFTER,
-            marker="triangle",
-            legend_label="after shuffling",
-        )
-        style_legend(self.scatter_figure, "top_left")
-
-        self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
-        self.correlation_figure = new_figure(
-            "Feature correlation (Pearson r)",
-            width=460,
-            height=500,
-            x_range=FactorRange(factors=[]),
-            y_range=FactorRange(factors=[]),
-            tools="hover,save",
-            tooltips=[("features", "@a / @b"), ("r", "@r{0.00}")],
-        )
-        mapper = LinearColorMapper(palette=RdBu11[::-1], low=-1, high=1)
-        self.correlation_figure.rect(
-            "a",
-            "b",
-            1,
-            1,
-            source=self._corr_source,
-            fill_color={"field": "r", "transform": mapper},
-            line_color=None,
-        )
-        self.correlation_figure.add_layout(
-            ColorBar(color_mapper=mapper, ticker=BasicTicker(desired_num_ticks=5), width=10),
-            "right",
-        )
-        self.correlation_figure.xaxis.major_label_orientation = 1.2
-        for axis in (*self.correlation_figure.xaxis, *self.correlation_figure.yaxis):
-            axis.major_label_text_font_size = "7px"
-        self.correlation_figure.grid.visible = False
-
-        bar_pane = bokeh_pane(self.bar_figure)
-        bar_pane.add_class("mi-importance-bars")
-        scatter_pane = bokeh_pane(self.scatter_figure)
-        scatter_pane.add_class("mi-importance-scatter")
-        corr_pane = bokeh_pane(self.correlation_figure)
-        controls = [
-            widgets.HTML("<b>Your own table</b>: upload a CSV, choose the target column."),
-            self.upload,
-            self.target_dropdown,
-            self.progress,
-            self.status,
-        ]
-        main = widgets.HBox(
-            [bar_pane, widgets.VBox([scatter_pane, self.mae_label, corr_pane])],
-            layout=widgets.Layout(flex_flow="row wrap"),
-        )
-        self.app = lab_layout(
-            "Permutation feature importance",
-            controls,
-            main,
-            banner=self.banner,
-            controls_width="260px",
-        )
-        self.app.add_class("mi-importance-explorer")
-
-    def _draw_bars(self) -> None:
-        order = np.argsort(self.result.importances_mean)  # largest at the top
-        names = [self.feature_names[j] for j in order]
-        mean = self.result.importances_mean[order]
-        std = self.result.importances_std[order]
-        self.bar_figure.y_range.factors = names
-        self.bar_figure.height = int(np.clip(14 * len(names) + 80, 260, 900))
-        self._bar_source.selected.indices = []
-        replace_data(self._bar_source, feature=names, mean=mean, lower=mean - std, upper=mean + std)
-
-    def _draw_correlation(self) -> None:
-        correlation = CorrelationFilter(threshold=1.0).fit(self.X).correlation_
-        names = list(self.feature_names)
-        a, b = np.meshgrid(np.arange(len(names)), np.arange(len(names)))
-        self.correlation_figure.x_range.factors = names
-        self.correlation_figure.y_range.factors = names[::-1]
-        replace_data(
-            self._corr_source,
-            a=[names[i] for i in a.ravel()],
-            b=[names[j] for j in b.ravel()],
-            r=correlation[b.ravel(), a.ravel()],
-        )
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.app)
+    X, y, names = table_features(table, target)
+    composition = next(
+        (c for c in table.columns if c.lower() in COMPOSITION_COLUMNS and c != target), None
+    )
+    groups = None
+    if composition is not None and not table.is_numeric(composition):
+        groups = composition_groups(table.column(composition))
+        if len(np.unique(groups)) < 2:
+            groups = None
+    train, test = split_rows(len(y), test_size=test_size, groups=groups, random_state=random_state)
+    model = make_regressor("random_forest", n_estimators=n_estimators, random_state=random_state)
+    with one_blas_thread():
+        model.fit(X[train], y[train])
+    warning = split_warning(len(test))
+    if warning:
+        notes.append(warning)
+    return TableModel(
+        model=model,
+        X_test=X[test],
+        y_test=y[test],
+        feature_names=names,
+        target=target,
+        n_rows=n_total,
+        n_used=len(y),
+        n_train=len(train),
+        grouped=groups is not None,
+        notes=tuple(notes),
+    )

@@ -13,13 +13,14 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, cross_val_score
+from sklearn.model_selection import BaseCrossValidator, GroupKFold, KFold, cross_val_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from mi_widgets._errors import MIInputError, check_choice, check_finite_array, check_positive_int
+from mi_widgets._threads import one_blas_thread
 from mi_widgets.learn.features import CorrelationFilter
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ModelComparison",
     "RejectOption",
     "compare_models",
+    "cv_folds",
     "elemnet_mlp",
     "make_classifier",
     "make_regressor",
@@ -173,6 +175,50 @@ def make_classifier(name: str, *, random_state: int = 0, **params: Any) -> Pipel
     return _pipeline(factories[name](), scale=scale, correlation_threshold=None)
 
 
+def cv_folds(
+    cv: int, groups: np.ndarray | None = None, *, random_state: int | None = 0
+) -> BaseCrossValidator:
+    """The K-fold splitter of every study: grouped when ``groups`` is given.
+
+    Rows that share a group (the same composition in several cells or
+    configurations) always land in the same fold, so a model is never scored
+    on a near-copy of a training row; without groups the rows are shuffled
+    into ordinary K folds.
+
+    Parameters
+    ----------
+    cv : int
+        Number of folds (at least 2).
+    groups : array, optional
+        One group label per row (e.g. from :func:`~mi_widgets.learn.composition_groups`).
+    random_state : int or None
+        Seed of the shuffling.
+
+    Examples
+    --------
+    >>> cv_folds(3).__class__.__name__, cv_folds(3, np.arange(9)).__class__.__name__
+    ('KFold', 'GroupKFold')
+    """
+    cv = check_positive_int(cv, "cv", minimum=2)
+    if groups is None:
+        return KFold(n_splits=cv, shuffle=True, random_state=random_state)
+    n_groups = len(np.unique(np.asarray(groups)))
+    if n_groups < cv:
+        raise MIInputError(
+            f"Grouped {cv}-fold cross-validation needs at least {cv} groups; got {n_groups}."
+        )
+    return GroupKFold(n_splits=cv, shuffle=True, random_state=random_state)
+
+
+def _check_groups(groups: Any, n_rows: int) -> np.ndarray | None:
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or len(groups) != n_rows:
+        raise MIInputError(f"groups needs one label per row ({n_rows}); got shape {groups.shape}.")
+    return groups
+
+
 @dataclass(frozen=True)
 class ModelComparison:
     """Cross-validated mean absolute error of several models on the same folds.
@@ -209,10 +255,15 @@ def compare_models(
     y: np.ndarray,
     *,
     cv: int = 5,
+    groups: np.ndarray | None = None,
     random_state: int = 0,
     n_jobs: int | None = None,
 ) -> ModelComparison:
     """K-fold cross-validated MAE of each model, all on the same shuffled folds.
+
+    With ``groups`` (one label per row, e.g. the composition) the folds are
+    grouped (:func:`cv_folds`): the honest error for data with repeated
+    compositions.
 
     Examples
     --------
@@ -228,11 +279,15 @@ def compare_models(
     cv = check_positive_int(cv, "cv", minimum=2)
     if len(y) != len(X) or len(y) < cv:
         raise MIInputError(f"X and y need one row per sample and at least cv={cv} rows.")
-    folds = KFold(n_splits=cv, shuffle=True, random_state=random_state)
-    scores = [
-        -cross_val_score(m, X, y, cv=folds, scoring="neg_mean_absolute_error", n_jobs=n_jobs)
-        for m in models.values()
-    ]
+    groups = _check_groups(groups, len(y))
+    folds = cv_folds(cv, groups, random_state=random_state)
+    with one_blas_thread():  # many small fits: BLAS threads only oversubscribe the cores
+        scores = [
+            -cross_val_score(
+                m, X, y, groups=groups, cv=folds, scoring="neg_mean_absolute_error", n_jobs=n_jobs
+            )
+            for m in models.values()
+        ]
     return ModelComparison(tuple(models), np.array(scores))
 
 

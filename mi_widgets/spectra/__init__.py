@@ -3,17 +3,7 @@
 No UI imports here; the widgets live in :mod:`mi_widgets.spectra.widgets`.
 """
 
-from mi_widgets.spectra.fitting import (
-    BackgroundFit,
-    BatchFitResult,
-    EMHistory,
-    PeakFitResult,
-    PeakTable,
-    fit_many,
-    fit_peaks,
-    least_squares_from,
-    random_start,
-)
+from mi_widgets.spectra.batch import fit_many
 from mi_widgets.spectra.generate import (
     SpectralImage,
     SpectrumTruth,
@@ -21,18 +11,35 @@ from mi_widgets.spectra.generate import (
     make_spectrum,
 )
 from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
-from mi_widgets.spectra.mapping import cluster_phases, phase_features
+from mi_widgets.spectra.mapping import (
+    PhaseAgreement,
+    cluster_phases,
+    compare_phases,
+    phase_features,
+)
+from mi_widgets.spectra.results import (
+    BackgroundFit,
+    BatchFitResult,
+    EMHistory,
+    PeakFitResult,
+    PeakModel,
+    PeakTable,
+)
 from mi_widgets.spectra.shapes import gaussian, lorentzian, pseudo_voigt
+from mi_widgets.spectra.single import fit_peaks, least_squares_from, random_start
 
 __all__ = [
     "BackgroundFit",
     "BatchFitResult",
     "EMHistory",
     "PeakFitResult",
+    "PeakModel",
     "PeakTable",
+    "PhaseAgreement",
     "SpectralImage",
     "SpectrumTruth",
     "cluster_phases",
+    "compare_phases",
     "fit_many",
     "fit_peaks",
     "gaussian",

@@ -10,7 +10,18 @@ import numpy as np
 
 from mi_widgets._errors import MIInputError, check_finite_array
 
-__all__ = ["load_example_spectrum", "load_spectra", "load_spectrum"]
+__all__ = [
+    "MAX_APP_MAP_VALUES",
+    "MAX_MAP_VALUES",
+    "load_example_spectrum",
+    "load_spectra",
+    "load_spectrum",
+]
+
+#: Largest stack a loader reads, in values (pixels x channels): 2^25 floats are 256 MiB.
+MAX_MAP_VALUES = 2**25
+#: Largest map the spectral-map app fits at once (about 5-10 s of CPU on one core).
+MAX_APP_MAP_VALUES = 4_000_000
 
 _COMMENT = ("#", "%", "//")
 _DELIMITERS = (",", ";", "\t")
@@ -204,9 +215,9 @@ def load_example_spectrum() -> tuple[np.ndarray, np.ndarray]:
     >>> x.size
     400
     """
-    from mi_widgets._reference import REPO_ROOT
+    from mi_widgets._resources import data_path
 
-    path = REPO_ROOT / "data" / "xps_c1s.csv"
+    path = data_path("xps_c1s.csv")
     if not path.exists():
         raise MIInputError(
             f"{path} is missing; run python scripts/make_spectra_data.py to make it."

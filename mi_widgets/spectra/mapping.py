@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from mi_widgets._errors import check_positive_int
-from mi_widgets.spectra.fitting import BatchFitResult
+from mi_widgets._errors import MIInputError, check_positive_int
+from mi_widgets.spectra.results import BatchFitResult
 
-__all__ = ["cluster_phases", "phase_features"]
+__all__ = ["PhaseAgreement", "cluster_phases", "compare_phases", "phase_features"]
 
 
 def phase_features(batch: BatchFitResult) -> np.ndarray:
@@ -68,3 +73,46 @@ def cluster_phases(
     rank = np.empty(n_phases, dtype=int)
     rank[order] = np.arange(n_phases)
     return rank[labels]
+
+
+@dataclass(frozen=True)
+class PhaseAgreement:
+    """How well phase labels agree with known ones.
+
+    Attributes
+    ----------
+    adjusted_rand : float
+        Adjusted Rand index (1 = the same partition, about 0 = chance).
+    matched : float
+        Fraction of pixels whose label matches the truth after the best one-to-one
+        renaming of the labels (Hungarian assignment).
+    """
+
+    adjusted_rand: float
+    matched: float
+
+
+def compare_phases(labels: Any, truth: Any) -> PhaseAgreement:
+    """Score phase labels against known phases, independent of how the labels are numbered.
+
+    Examples
+    --------
+    >>> a = compare_phases([0, 0, 1, 1, 2], [2, 2, 0, 0, 1])
+    >>> a.adjusted_rand, a.matched
+    (1.0, 1.0)
+    """
+    labels = np.asarray(labels).ravel()
+    truth = np.asarray(truth).ravel()
+    if labels.size != truth.size:
+        raise MIInputError(
+            f"labels have {labels.size} entries and truth {truth.size}; give one per pixel."
+        )
+    _, found = np.unique(labels, return_inverse=True)
+    _, known = np.unique(truth, return_inverse=True)
+    table = np.zeros((found.max() + 1, known.max() + 1))
+    np.add.at(table, (found, known), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return PhaseAgreement(
+        adjusted_rand=float(adjusted_rand_score(truth, labels)),
+        matched=float(table[rows, cols].sum() / labels.size),
+    )

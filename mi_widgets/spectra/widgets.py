@@ -1,8 +1,11 @@
-"""Widgets for the spectra labs: PeakPicker, EMPlayer, SpectralMapExplorer.
+"""Apps of the spectra labs: PeakPicker, EMPlayer (lab 02) and SpectralMapExplorer (lab 03).
 
-Each action is a method (``add_peak``, ``fit``, ``step``, ``select`` ...) and
-the state is readable (``result``, ``history``, ``frame``), so tests drive
-the widgets from Python. Callbacks call one core function and redraw.
+Each is a :class:`mi_widgets.viz.app.LabApp`: its actions are methods (``add_peak``,
+``fit``, ``step``, ``restart``, ``select``, ``cluster`` ...) that raise
+:class:`MIInputError` on bad input when called from Python and show the sentence in
+the banner when a button runs them. The state is readable (``result``, ``history``,
+``frame``, ``phases``), so tests drive the apps without a browser. Callbacks call one
+core function and redraw.
 """
 
 from __future__ import annotations
@@ -14,32 +17,25 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, LinearColorMapper, Span
+from bokeh.layouts import column, row
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Span
 
 from mi_widgets._errors import MIInputError, check_finite_array
-from mi_widgets.spectra import model as pm
-from mi_widgets.spectra.fitting import (
-    BatchFitResult,
-    PeakFitResult,
-    fit_many,
-    fit_peaks,
-    least_squares_from,
-    random_start,
-)
-from mi_widgets.spectra.io import load_spectra, load_spectrum
-from mi_widgets.spectra.mapping import cluster_phases
+from mi_widgets.spectra.batch import fit_many
+from mi_widgets.spectra.io import MAX_APP_MAP_VALUES, load_spectra, load_spectrum
+from mi_widgets.spectra.mapping import cluster_phases, compare_phases
+from mi_widgets.spectra.results import MAX_PEAKS, BatchFitResult, PeakFitResult, PeakModel
+from mi_widgets.spectra.single import fit_peaks, least_squares_from, random_start
 from mi_widgets.viz import (
     OKABE_ITO,
-    ErrorBanner,
     bokeh_pane,
     class_colors,
-    lab_layout,
     new_figure,
-    read_upload,
     replace_data,
     style_legend,
-    upload_button,
 )
+from mi_widgets.viz.app import LabApp
+from mi_widgets.viz.upload import UploadedFile
 
 __all__ = ["EMPlayer", "PeakPicker", "SpectralMapExplorer"]
 
@@ -55,11 +51,14 @@ BACKGROUND_OPTIONS = [
     ("exponential", "exponential"),
     ("Shirley", "shirley"),
 ]
+#: Peak counts offered when no markers are placed: "auto" picks the count by BIC.
+PEAK_COUNT_OPTIONS = [("auto (BIC)", "auto"), *((str(n), n) for n in range(1, 11))]
 DATA_COLOR = "#555555"
 MODEL_COLOR = "#000000"
 #: least squares in the player stops here, so a restart stays interactive
 LSQ_MAX_EVALUATIONS = 300
-LSQ_COLOR = OKABE_ITO[5] if len(OKABE_ITO) > 5 else "#D55E00"
+LSQ_COLOR = OKABE_ITO[5]
+_SMALL = "<div style='font-size:13px;line-height:1.5'>{}</div>"
 
 
 def _peak_colors(n: int) -> list[str]:
@@ -76,14 +75,24 @@ def _finite_float(value: Any, name: str) -> float:
     return number
 
 
-def _component_columns(x: np.ndarray, params: np.ndarray, n_peaks: int, background: str) -> dict:
+def _component_columns(x: np.ndarray, params: np.ndarray, model: PeakModel) -> dict:
     """Multi-line columns: every peak on top of the background."""
-    bg = pm.background_curve(x, params, n_peaks, background)
-    peaks = pm.peak_components(x, params, n_peaks) + bg
-    return {"xs": [x] * n_peaks, "ys": list(peaks), "color": _peak_colors(n_peaks)}
+    bg = model.background_curve(x, params)
+    peaks = model.components(x, params) + bg
+    return {"xs": [x] * model.n_peaks, "ys": list(peaks), "color": _peak_colors(model.n_peaks)}
 
 
-def _results_table(result: PeakFitResult) -> str:
+def _legend_outside(fig: Any) -> None:
+    """Put the legend to the right of the plot so that it never covers data."""
+    style_legend(fig)
+    for legend in list(fig.legend):
+        fig.center.remove(legend)
+        legend.location = "top_left"
+        fig.add_layout(legend, "right")
+
+
+def _results_table(result: PeakFitResult, x_unit: str) -> str:
+    unit = f" ({html.escape(x_unit)})" if x_unit else ""
     rows = "".join(
         f"<tr><td>{k + 1}</td><td>{r['center']:.4g} ± {r['center_err']:.2g}</td>"
         f"<td>{r['fwhm']:.3g} ± {r['fwhm_err']:.2g}</td>"
@@ -91,19 +100,32 @@ def _results_table(result: PeakFitResult) -> str:
         f"<td>{r['eta']:.2f}</td></tr>"
         for k, r in enumerate(result.peaks.rows())
     )
+    bic = ""
+    if result.bic_by_n_peaks:
+        bic = "; BIC by count: " + ", ".join(
+            f"{n}: {b:.1f}" for n, b in result.bic_by_n_peaks.items()
+        )
     return (
         "<table style='font-size:13px;border-collapse:collapse' class='mi-peak-table'>"
-        "<tr><th>#</th><th>centre</th><th>FWHM</th><th>area</th><th>η</th></tr>"
-        f"{rows}</table><div style='font-size:13px'>EM iterations {result.n_iter}, "
-        f"BIC {result.bic:.1f}</div>"
+        f"<tr><th>#</th><th>centre{unit}</th><th>FWHM{unit}</th><th>area</th><th>η</th></tr>"
+        f"{rows}</table><div style='font-size:13px'>{result.n_peaks} peaks, "
+        f"EM iterations {result.n_iter}, BIC {result.bic:.1f}{bic}</div>"
     )
 
 
-class PeakPicker(widgets.VBox):
+def _unit_of(label: str) -> str:
+    """The unit in an axis label such as ``"binding energy (eV)"``."""
+    if label.endswith(")") and "(" in label:
+        return label[label.rindex("(") + 1 : -1]
+    return ""
+
+
+class PeakPicker(LabApp):
     """Click on a spectrum to place starting peak centres, then Fit.
 
     Clicking near an existing marker removes it. With no markers, Fit uses
-    automatic starts for ``n_peaks`` peaks.
+    automatic starts for the chosen peak count, or picks the count by BIC
+    (``n_peaks="auto"``).
 
     Parameters
     ----------
@@ -111,7 +133,7 @@ class PeakPicker(widgets.VBox):
         The spectrum.
     shape, background : str
         Initial model choices (see :func:`mi_widgets.spectra.fit_peaks`).
-    n_peaks : int, default 3
+    n_peaks : int or "auto", default "auto"
         Peak count for a fit with no markers.
     random_state : int, optional
         Seed of the automatic starts.
@@ -127,6 +149,10 @@ class PeakPicker(widgets.VBox):
     [30.0]
     """
 
+    title = "Pick peaks and fit"
+    controls_width = "330px"
+    css_class = "mi-peak-picker"
+
     def __init__(
         self,
         x: Any,
@@ -134,39 +160,45 @@ class PeakPicker(widgets.VBox):
         *,
         shape: str = "pseudo_voigt",
         background: str = "linear",
-        n_peaks: int = 3,
+        n_peaks: int | str = "auto",
         random_state: int | None = 0,
         x_label: str = "x",
     ):
-        self.banner = ErrorBanner()
+        super().__init__(random_state=random_state)
+        PeakModel(1, shape, background)  # checks the choices
+        if n_peaks not in dict(PEAK_COUNT_OPTIONS).values():
+            raise MIInputError(f"n_peaks must be 'auto' or 1 to 10; got {n_peaks!r}.")
         self.result: PeakFitResult | None = None
         self.picked: list[float] = []
-        self._x_label = x_label
-        self._random_state = random_state
+        self._x_label = str(x_label)
         self.shape_menu = widgets.Dropdown(options=SHAPE_OPTIONS, value=shape, description="Shape")
         self.background_menu = widgets.Dropdown(
             options=BACKGROUND_OPTIONS, value=background, description="Background"
         )
-        self.n_peaks_box = widgets.BoundedIntText(
-            value=n_peaks, min=1, max=10, description="Auto peaks"
+        self.n_peaks_box = widgets.Dropdown(
+            options=PEAK_COUNT_OPTIONS, value=n_peaks, description="Peaks"
         )
         self.fit_button = widgets.Button(description="Fit", button_style="primary")
         self.fit_button.add_class("mi-fit-button")
         self.clear_button = widgets.Button(description="Clear peaks")
-        self.upload = upload_button(accept=".csv,.txt,.dat,.xy", description="Upload spectrum")
+        self.upload = self.upload_button(".csv,.txt,.dat,.xy", "Upload spectrum", self.load_upload)
         self.table = widgets.HTML()
         self.status = widgets.HTML()
-        self.fit_button.on_click(lambda _: self.fit())
-        self.clear_button.on_click(lambda _: self.clear_peaks())
-        self.upload.observe(self._on_upload, names="value")
+        self.on_click(self.fit_button, self.fit)
+        self.on_click(self.clear_button, self.clear_peaks)
         self._build_figure()
         self.set_spectrum(x, y)  # data in place before wrapping: earlier changes never reach a page
         self.pane = bokeh_pane(self.figure)
+
+    def _controls(self) -> list[widgets.Widget]:
         help_text = widgets.HTML(
-            "<div style='font-size:13px'>Click the spectrum to place a peak; "
-            "click a marker to remove it. No markers: automatic starts.</div>"
+            _SMALL.format(
+                "Click the spectrum to place a peak; click a marker to remove it. "
+                "No markers: automatic starts for the chosen number of peaks "
+                "(auto: the count with the lowest BIC)."
+            )
         )
-        controls = [
+        return [
             help_text,
             self.shape_menu,
             self.background_menu,
@@ -176,16 +208,14 @@ class PeakPicker(widgets.VBox):
             self.status,
             self.table,
         ]
-        app = lab_layout(
-            "Pick peaks and fit", controls, self.pane, banner=self.banner, controls_width="330px"
-        )
-        super().__init__([app])
-        self.add_class("mi-peak-picker")
+
+    def _main(self) -> widgets.Widget:
+        return self.pane
 
     # -- figure
     def _build_figure(self) -> None:
         fig = new_figure(
-            "Spectrum", width=640, height=400, x_axis_label=self._x_label, y_axis_label="intensity"
+            "Spectrum", width=660, height=400, x_axis_label=self._x_label, y_axis_label="intensity"
         )
         self.data_source = ColumnDataSource({"x": [], "y": []})
         self.fit_source = ColumnDataSource({"x": [], "y": []})
@@ -207,13 +237,12 @@ class PeakPicker(widgets.VBox):
             color=OKABE_ITO[1],
             legend_label="start",
         )
-        style_legend(fig)
+        _legend_outside(fig)
         fig.on_event(Tap, self._on_tap)
         self.figure = fig
 
     def _on_tap(self, event: Any) -> None:
-        with self.banner.catching():
-            self.toggle_at(_finite_float(event.x, "The clicked position"))
+        self.run_action(lambda: self.toggle_at(_finite_float(event.x, "The clicked position")))
 
     # -- actions
     def set_spectrum(self, x: Any, y: Any) -> None:
@@ -233,6 +262,11 @@ class PeakPicker(widgets.VBox):
         self.table.value = ""
         self._draw_markers()
 
+    def load_upload(self, uploaded: UploadedFile) -> None:
+        """Read an uploaded two-column file and show it (the current spectrum stays on error)."""
+        x, y = load_spectrum(uploaded.content, name=uploaded.name)
+        self.set_spectrum(x, y)
+
     def add_peak(self, x: float) -> None:
         """Place a starting centre at ``x`` (must be inside the spectrum)."""
         x = _finite_float(x, "The peak position")
@@ -241,11 +275,17 @@ class PeakPicker(widgets.VBox):
                 f"The peak position {x:g} is outside the spectrum "
                 f"({self.x[0]:g} to {self.x[-1]:g}); click inside it."
             )
+        if len(self.picked) >= MAX_PEAKS:
+            raise MIInputError(
+                f"{MAX_PEAKS} starting peaks are placed already; remove one before adding more."
+            )
         self.picked = sorted([*self.picked, x])
         self._draw_markers()
 
     def remove_peak(self, index: int) -> None:
         """Remove starting centre number ``index``."""
+        if not 0 <= int(index) < len(self.picked):
+            raise MIInputError(f"There is no starting peak number {index}.")
         del self.picked[int(index)]
         self._draw_markers()
 
@@ -263,49 +303,38 @@ class PeakPicker(widgets.VBox):
         self.picked = []
         self._draw_markers()
 
-    def fit(self) -> PeakFitResult | None:
-        """Fit from the markers (or automatic starts); keeps the previous fit on bad input."""
-        with self.banner.catching():
-            n_peaks = len(self.picked) or int(self.n_peaks_box.value)
-            self.result = fit_peaks(
-                self.x,
-                self.y,
-                n_peaks,
-                shape=self.shape_menu.value,
-                background=self.background_menu.value,
-                init=self.picked or None,
-                random_state=self._random_state,
-            )
-            self._draw_fit()
-        return self.result
+    def fit(self) -> PeakFitResult:
+        """Fit from the markers, or from automatic starts (count from the menu, or by BIC)."""
+        n_peaks = len(self.picked) or self.n_peaks_box.value
+        result = fit_peaks(
+            self.x,
+            self.y,
+            n_peaks,
+            shape=self.shape_menu.value,
+            background=self.background_menu.value,
+            init=self.picked or None,
+            random_state=self.random_state,
+        )
+        self.result = result
+        self._draw_fit()
+        return result
 
     # -- drawing
     def _draw_markers(self) -> None:
         heights = np.interp(self.picked, self.x, self.y) if self.picked else []
         replace_data(self.marker_source, x=list(self.picked), y=list(heights))
-        self.status.value = (
-            f"<div style='font-size:13px'>{len(self.picked)} starting peak(s) placed.</div>"
-        )
+        self.status.value = _SMALL.format(f"{len(self.picked)} starting peak(s) placed.")
 
     def _draw_fit(self) -> None:
         result = self.result
         replace_data(self.fit_source, x=self.x, y=result.model(self.x))
         replace_data(
-            self.component_source,
-            **_component_columns(self.x, result.params, result.n_peaks, result.background_kind),
+            self.component_source, **_component_columns(self.x, result.params, result.peak_model)
         )
-        self.table.value = _results_table(result)
-
-    def _on_upload(self, change: Any) -> None:
-        with self.banner.catching():
-            uploaded = read_upload(self.upload)
-            if uploaded is None:
-                return
-            x, y = load_spectrum(uploaded.content, name=uploaded.name)
-            self.set_spectrum(x, y)
+        self.table.value = _results_table(result, _unit_of(self._x_label))
 
 
-class EMPlayer(widgets.VBox):
+class EMPlayer(LabApp):
     """Step, play or scrub through EM iterations; least squares from the same start beside it.
 
     Parameters
@@ -320,6 +349,10 @@ class EMPlayer(widgets.VBox):
         Starting centres; default: a random start (seeded by ``random_state``).
     random_state : int, optional
         Seed of the first random start; "New random start" draws the next ones.
+    max_iter : int, default 500
+        Longest EM path recorded.
+    x_label : str, default "x"
+        Axis label of the spectrum.
 
     Examples
     --------
@@ -329,6 +362,10 @@ class EMPlayer(widgets.VBox):
     >>> player.step(); player.frame
     1
     """
+
+    title = "Watch EM converge"
+    controls_width = "330px"
+    css_class = "mi-em-player"
 
     def __init__(
         self,
@@ -341,13 +378,16 @@ class EMPlayer(widgets.VBox):
         init: Any = None,
         random_state: int | None = 0,
         max_iter: int = 500,
+        x_label: str = "x",
     ):
+        super().__init__(random_state=random_state)
         self.x = check_finite_array(x, "x", ndim=1, min_size=3)
         self.y = check_finite_array(y, "y", ndim=1, min_size=3)
+        self.peak_model = PeakModel(n_peaks, shape, background)
         self.n_peaks, self.shape, self.background = n_peaks, shape, background
         self.max_iter = max_iter
+        self._x_label = str(x_label)
         self._rng = np.random.default_rng(random_state)
-        self.banner = ErrorBanner()
         self.result: PeakFitResult | None = None
         self.lsq_params: np.ndarray | None = None
         self.slider = widgets.IntSlider(
@@ -361,32 +401,32 @@ class EMPlayer(widgets.VBox):
         self.back_button = widgets.Button(description="Back")
         self.restart_button = widgets.Button(description="New random start")
         self.info = widgets.HTML()
-        self.step_button.on_click(lambda _: self.step())
-        self.back_button.on_click(lambda _: self.step(-1))
-        self.restart_button.on_click(lambda _: self.restart())
+        self.on_click(self.step_button, self.step)
+        self.on_click(self.back_button, lambda: self.step(-1))
+        self.on_click(self.restart_button, self.restart)
         self.slider.observe(self._on_slider, names="value")
         self._build_figures()
-        with self.banner.catching():
-            self.restart(init)
+        self.restart(init)
         self.pane = bokeh_pane(self._root)
-        controls = [
+
+    def _controls(self) -> list[widgets.Widget]:
+        return [
             widgets.HBox([self.play, self.step_button, self.back_button]),
             self.slider,
             self.restart_button,
             self.info,
         ]
-        main = widgets.VBox([self.pane])
-        app = lab_layout(
-            "Watch EM converge", controls, main, banner=self.banner, controls_width="330px"
-        )
-        super().__init__([app])
-        self.add_class("mi-em-player")
+
+    def _main(self) -> widgets.Widget:
+        return self.pane
 
     def _build_figures(self) -> None:
-        from bokeh.layouts import column
-
         fig = new_figure(
-            "EM iteration 0", width=640, height=330, x_axis_label="x", y_axis_label="intensity"
+            "EM iteration 0",
+            width=700,
+            height=330,
+            x_axis_label=self._x_label,
+            y_axis_label="intensity",
         )
         self.data_source = ColumnDataSource({"x": self.x, "y": self.y})
         self.model_source = ColumnDataSource({"x": [], "y": []})
@@ -411,15 +451,19 @@ class EMPlayer(widgets.VBox):
             color=LSQ_COLOR,
             line_width=2,
             line_dash="dashed",
-            legend_label="least squares, same start",
+            legend_label="least squares",
         )
-        style_legend(fig)
+        _legend_outside(fig)
         residual = new_figure(
-            "Residual (data - EM model)", width=640, height=150, x_range=fig.x_range
+            "Residual (data - EM model)",
+            width=700,
+            height=150,
+            x_range=fig.x_range,
+            x_axis_label=self._x_label,
         )
         self.residual_source = ColumnDataSource({"x": [], "y": []})
         residual.scatter("x", "y", source=self.residual_source, size=2, color=DATA_COLOR)
-        trace = new_figure("Log-likelihood", width=640, height=180, x_axis_label="iteration")
+        trace = new_figure("Log-likelihood", width=700, height=180, x_axis_label="EM iteration")
         self.trace_source = ColumnDataSource({"t": [], "loglik": []})
         trace.line("t", "loglik", source=self.trace_source, color=MODEL_COLOR, line_width=2)
         self.cursor = Span(location=0, dimension="height", line_color=OKABE_ITO[1], line_width=2)
@@ -438,80 +482,84 @@ class EMPlayer(widgets.VBox):
         return int(self.slider.value)
 
     def restart(self, init: Any = None) -> None:
-        """Run EM from ``init`` (or a new random start), and least squares from the same start."""
-        centres = (
-            random_start(self.x, self.n_peaks, random_state=self._rng) if init is None else init
-        )
-        self.info.value = "<div style='font-size:13px'>Running EM and least squares ...</div>"
+        """Run EM from ``init`` (or a new random start), and least squares from the same start.
+
+        The view goes back to iteration 0, also after Play ran to the end.
+        """
+        model = self.peak_model
+        centres = init
+        if centres is None:
+            centres = random_start(self.x, model.n_peaks, random_state=self._rng)
         result = fit_peaks(
             self.x,
             self.y,
-            self.n_peaks,
-            shape=self.shape,
-            background=self.background,
+            model.n_peaks,
+            shape=model.shape,
+            background=model.background,
             init=centres,
             max_iter=self.max_iter,
             polish=False,
         )
-        self.lsq_params = least_squares_from(
+        lsq_params = least_squares_from(
             self.x,
             self.y,
             result.history.params[0],
-            self.n_peaks,
-            shape=self.shape,
-            background=self.background,
+            model.n_peaks,
+            shape=model.shape,
+            background=model.background,
             max_nfev=LSQ_MAX_EVALUATIONS,
         )
-        self.result = result
+        # Stop and rewind before the range changes: a shorter path would otherwise clamp the
+        # value to its last iteration, and the browser's play <-> slider link echoes that back.
+        self.play.playing = False
+        self.result, self.lsq_params = result, lsq_params
+        self.play.value = 0
+        self.slider.value = 0
         last = result.history.n_frames - 1
+        self.play.max = self.slider.max = last
         replace_data(self.trace_source, t=np.arange(last + 1), loglik=result.history.loglik)
         replace_data(self.lsq_source, x=self.x, y=self._curve(self.lsq_params))
-        self.play.max = self.slider.max = last
-        if self.slider.value == 0:
-            self._draw(0)
-        self.slider.value = self.play.value = 0
+        self._draw(0)
 
     def step(self, by: int = 1) -> None:
         """Move ``by`` iterations (negative goes back), clamped to the recorded path."""
         self.show_frame(self.frame + int(by))
 
     def show_frame(self, t: int) -> None:
-        """Show iteration ``t``."""
-        self.slider.value = int(np.clip(t, 0, self.slider.max))
+        """Show iteration ``t`` (clamped to the recorded path)."""
+        self.slider.value = int(np.clip(int(t), 0, self.slider.max))
 
     def _on_slider(self, change: Any) -> None:
-        with self.banner.catching():
-            self._draw(int(np.clip(int(change["new"]), 0, self.slider.max)))
+        self.run_action(lambda: self._draw(int(np.clip(int(change["new"]), 0, self.slider.max))))
 
     def _curve(self, params: np.ndarray) -> np.ndarray:
-        return pm.model(self.x, params, self.n_peaks, self.background)
+        return self.peak_model.curve(self.x, params)
 
     def _draw(self, t: int) -> None:
-        params = self.result.history.params[t]
+        history = self.result.history
+        t = min(t, history.n_frames - 1)
+        params = history.params[t]
         em_curve = self._curve(params)
         replace_data(self.model_source, x=self.x, y=em_curve)
         replace_data(self.residual_source, x=self.x, y=self.y - em_curve)
-        replace_data(
-            self.component_source,
-            **_component_columns(self.x, params, self.n_peaks, self.background),
-        )
+        replace_data(self.component_source, **_component_columns(self.x, params, self.peak_model))
         self.cursor.location = t
-        loglik = self.result.history.loglik[t]
-        self.figure.title.text = f"EM iteration {t} of {self.slider.max}"
+        loglik = history.loglik[t]
+        self.figure.title.text = f"EM iteration {t} of {history.n_frames - 1}"
         em_rss = float(np.sum((self.y - em_curve) ** 2))
         lsq_rss = float(np.sum((self.y - self._curve(self.lsq_params)) ** 2))
-        em_c = ", ".join(f"{c:.3g}" for c in np.sort(params[: 4 * self.n_peaks : 4]))
-        lsq_c = ", ".join(f"{c:.3g}" for c in self.lsq_params[: 4 * self.n_peaks : 4])
-        self.info.value = (
-            "<div style='font-size:13px;line-height:1.5'>"
-            f"log-likelihood {loglik:.6g}<br>EM centres: {html.escape(em_c)} (RSS {em_rss:.4g})<br>"
-            f"<span style='color:{LSQ_COLOR}'>least squares from the same start "
-            f"(at most {LSQ_MAX_EVALUATIONS} evaluations): "
-            f"{html.escape(lsq_c)} (RSS {lsq_rss:.4g})</span></div>"
+        k = self.peak_model.n_peaks
+        em_c = ", ".join(f"{c:.3g}" for c in np.sort(params[: 4 * k : 4]))
+        lsq_c = ", ".join(f"{c:.3g}" for c in self.lsq_params[: 4 * k : 4])
+        self.info.value = _SMALL.format(
+            f"log-likelihood {loglik:.6g}<br>EM centres: {html.escape(em_c)} "
+            f"(RSS {em_rss:.4g})<br><span style='color:{LSQ_COLOR}'>least squares from the "
+            f"same start (at most {LSQ_MAX_EVALUATIONS} evaluations): "
+            f"{html.escape(lsq_c)} (RSS {lsq_rss:.4g})</span>"
         )
 
 
-class SpectralMapExplorer(widgets.VBox):
+class SpectralMapExplorer(LabApp):
     """A map of any fitted parameter; click a pixel to see its spectrum and fit; cluster phases.
 
     Parameters
@@ -519,15 +567,22 @@ class SpectralMapExplorer(widgets.VBox):
     x : array_like, shape (C,)
         Common axis.
     spectra : array_like, shape (ny, nx, C)
-        The spectral image.
+        The spectral image (a stack (n, C) is shown as one row).
     n_peaks : int
-        Peaks fitted per pixel.
+        Peaks fitted per pixel (the menus change it for the next fit).
     shape, background : str
         Model choices.
     fit : bool, default True
         Fit every pixel at once (else press "Fit all spectra").
+    truth : array_like of int, shape (ny, nx), optional
+        Known phase labels (synthetic data): shown beside the clustering, which is
+        then scored against them.
     client : dask.distributed.Client, optional
         Run the batch fit on a Dask cluster.
+    random_state : int, optional
+        Seed of the mean-spectrum fit and of k-means.
+    x_label : str, default "energy (eV)"
+        Axis label of the spectra.
 
     Examples
     --------
@@ -538,6 +593,10 @@ class SpectralMapExplorer(widgets.VBox):
     (1, 2)
     """
 
+    title = "Spectral map"
+    controls_width = "320px"
+    css_class = "mi-map-explorer"
+
     def __init__(
         self,
         x: Any,
@@ -547,69 +606,102 @@ class SpectralMapExplorer(widgets.VBox):
         shape: str = "pseudo_voigt",
         background: str = "linear",
         fit: bool = True,
+        truth: Any = None,
         client: Any = None,
         random_state: int | None = 0,
+        x_label: str = "energy (eV)",
     ):
-        self.n_peaks, self.shape, self.background = n_peaks, shape, background
-        self.client, self._random_state = client, random_state
-        self.banner = ErrorBanner()
+        super().__init__(random_state=random_state)
+        model = PeakModel(n_peaks, shape, background)
+        self.client = client
+        self._x_label = str(x_label)
         self.result: BatchFitResult | None = None
         self.phases: np.ndarray | None = None
+        self.truth: np.ndarray | None = None
         self.selected = (0, 0)
-        self.parameter_menu = widgets.Dropdown(
-            description="Map of", options=self._parameter_options()
+        self.n_peaks_menu = widgets.Dropdown(
+            options=list(range(1, 7)), value=model.n_peaks, description="Peaks"
         )
-        self.parameter_menu.observe(
-            lambda _: self.show_parameter(self.parameter_menu.value), names="value"
+        self.shape_menu = widgets.Dropdown(options=SHAPE_OPTIONS, value=shape, description="Shape")
+        self.background_menu = widgets.Dropdown(
+            options=BACKGROUND_OPTIONS, value=background, description="Background"
         )
+        self.parameter_menu = widgets.Dropdown(description="Map of", options=[("total", "total")])
+        self._menu_quiet = False
+        self.on_change(self.parameter_menu, self._on_parameter_menu)
         self.phase_slider = widgets.IntSlider(value=3, min=1, max=8, description="Phases")
         self.cluster_button = widgets.Button(description="Cluster into phases")
-        self.cluster_button.on_click(lambda _: self.cluster(self.phase_slider.value))
+        self.on_click(self.cluster_button, lambda: self.cluster(self.phase_slider.value))
         self.run_button = widgets.Button(description="Fit all spectra", button_style="primary")
-        self.run_button.on_click(lambda _: self.run())
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Fitting")
-        self.upload = upload_button(accept=".npz,.csv,.txt", description="Upload stack")
-        self.upload.observe(self._on_upload, names="value")
+        self.on_click(self.run_button, self.run)
+        self.upload = self.upload_button(".npz,.csv,.txt", "Upload stack", self.load_upload)
         self.info = widgets.HTML()
+        self.phase_legend = widgets.HTML()
+        self.phase_legend.add_class("mi-phase-legend")
         self.pixel_label = widgets.HTML()
         self.pixel_label.add_class("mi-pixel-label")
-        self._build_figures()
-        self.set_spectra(x, spectra, fit=fit)
+        self._build_figures(truth is not None)
+        self.set_spectra(x, spectra, fit=fit, truth=truth)
         self.pane = bokeh_pane(self._root)
-        controls = [
+
+    @property
+    def peak_model(self) -> PeakModel:
+        """The model the menus describe (used by the next fit)."""
+        return PeakModel(self.n_peaks_menu.value, self.shape_menu.value, self.background_menu.value)
+
+    @property
+    def n_peaks(self) -> int:
+        """Peaks of the current fit (or of the menus, before a fit)."""
+        return self.result.n_peaks if self.result is not None else self.n_peaks_menu.value
+
+    def _controls(self) -> list[widgets.Widget]:
+        return [
+            self.n_peaks_menu,
+            self.shape_menu,
+            self.background_menu,
             self.run_button,
-            self.progress,
             self.parameter_menu,
-            widgets.HBox([self.phase_slider]),
+            self.phase_slider,
             self.cluster_button,
             self.upload,
             self.info,
             self.pixel_label,
         ]
-        main = widgets.HBox([self.pane])
-        app = lab_layout("Spectral map", controls, main, banner=self.banner, controls_width="320px")
-        super().__init__([app])
-        self.add_class("mi-map-explorer")
+
+    def _main(self) -> widgets.Widget:
+        return widgets.VBox([self.pane, self.phase_legend])
 
     def _parameter_options(self) -> list[tuple[str, str]]:
         options = [("total counts", "total")]
-        for k in range(self.n_peaks):
+        for k in range(self.n_peaks if self.result is not None else 0):
             options += [
                 (f"{name} of peak {k + 1}", f"{name}:{k}")
                 for name in ("center", "area", "fwhm", "eta")
             ]
-        return [*options, ("phase (clusters)", "phase")]
+        if self.phases is not None:
+            options.append(("phase (clusters)", "phase"))
+        return options
 
-    def _build_figures(self) -> None:
-        self.map_figure = new_figure(
-            "Map", width=400, height=400, tools="tap,reset,save", match_aspect=True
+    def _map_figure(self, title: str, mapper: LinearColorMapper, source: ColumnDataSource):
+        fig = new_figure(
+            title,
+            width=340,
+            height=330,
+            tools="tap,reset,save",
+            match_aspect=True,
+            x_axis_label="column (pixel)",
+            y_axis_label="row (pixel)",
         )
-        self.map_figure.x_range.range_padding = self.map_figure.y_range.range_padding = 0
+        fig.x_range.range_padding = fig.y_range.range_padding = 0
+        fig.image("image", x=0, y=0, dw="dw", dh="dh", source=source, color_mapper=mapper)
+        return fig
+
+    def _build_figures(self, with_truth: bool) -> None:
         self.mapper = LinearColorMapper(palette="Viridis256")
         self.image_source = ColumnDataSource({"image": [np.zeros((1, 1))], "dw": [1], "dh": [1]})
-        self.map_figure.image(
-            "image", x=0, y=0, dw="dw", dh="dh", source=self.image_source, color_mapper=self.mapper
-        )
+        self.map_figure = self._map_figure("Map", self.mapper, self.image_source)
+        self.color_bar = ColorBar(color_mapper=self.mapper, width=12, label_standoff=6)
+        self.map_figure.add_layout(self.color_bar, "right")
         self.pixel_source = ColumnDataSource({"x": [0.5], "y": [0.5]})
         self.map_figure.scatter(
             "x",
@@ -622,8 +714,25 @@ class SpectralMapExplorer(widgets.VBox):
             line_width=2,
         )
         self.map_figure.on_event(Tap, self._on_tap)
+        maps = [self.map_figure]
+        self.truth_figure = None
+        if with_truth:
+            self.truth_mapper = LinearColorMapper(palette=class_colors(3), low=-0.5, high=2.5)
+            self.truth_source = ColumnDataSource(
+                {"image": [np.zeros((1, 1))], "dw": [1], "dh": [1]}
+            )
+            self.truth_figure = self._map_figure(
+                "True phases", self.truth_mapper, self.truth_source
+            )
+            self.truth_figure.x_range = self.map_figure.x_range
+            self.truth_figure.y_range = self.map_figure.y_range
+            maps.append(self.truth_figure)
         spec = new_figure(
-            "Pixel (0, 0)", width=520, height=400, x_axis_label="energy", y_axis_label="counts"
+            "Pixel (0, 0)",
+            width=680,
+            height=300,
+            x_axis_label=self._x_label,
+            y_axis_label="counts",
         )
         self.data_source = ColumnDataSource({"x": [], "y": []})
         self.fit_source = ColumnDataSource({"x": [], "y": []})
@@ -635,15 +744,19 @@ class SpectralMapExplorer(widgets.VBox):
         spec.line(
             "x", "y", source=self.fit_source, color=MODEL_COLOR, line_width=2, legend_label="fit"
         )
-        style_legend(spec)
+        _legend_outside(spec)
         self.spectrum_figure = spec
-        from bokeh.layouts import row
-
-        self._root = row(self.map_figure, spec)
+        self._root = column(row(*maps), spec)
 
     # -- actions
-    def set_spectra(self, x: Any, spectra: Any, *, fit: bool = True) -> None:
-        """Show a new spectral image (ny, nx, C) or stack (n, C), optionally fitting it."""
+    def set_spectra(
+        self, x: Any, spectra: Any, *, fit: bool = True, truth: Any = None
+    ) -> BatchFitResult | None:
+        """Show a new spectral image (ny, nx, C) or stack (n, C), optionally fitting it.
+
+        Everything is checked (and fitted) before the app changes, so a bad map leaves
+        the previous one in place.
+        """
         x = check_finite_array(x, "x", ndim=1, min_size=3)
         spectra = check_finite_array(spectra, "spectra", ndim=(2, 3))
         if spectra.ndim == 2:
@@ -652,50 +765,108 @@ class SpectralMapExplorer(widgets.VBox):
             raise MIInputError(
                 f"spectra have {spectra.shape[-1]} channels but x has {x.size}; they must match."
             )
-        self.x, self.spectra = x, spectra
-        self.result, self.phases = None, None
-        self.parameter_menu.value = "total"
-        self.show_parameter("total")
-        self.select(0, 0)
-        if fit:
-            self.run()
-
-    def run(self) -> BatchFitResult | None:
-        """Fit every pixel (progress bar); keeps the previous result on bad input."""
-        with self.banner.catching():
-            ny, nx, c = self.spectra.shape
-            self.progress.value = 0
-
-            def report(done: int, total: int) -> None:
-                self.progress.max = total
-                self.progress.value = done
-
-            self.result = fit_many(
-                self.x,
-                self.spectra.reshape(ny * nx, c),
-                self.n_peaks,
-                shape=self.shape,
-                background=self.background,
-                client=self.client,
-                progress=report,
-                random_state=self._random_state,
+        ny, nx, c = spectra.shape
+        if spectra.size > MAX_APP_MAP_VALUES:
+            raise MIInputError(
+                f"The map has {ny} x {nx} pixels x {c} channels = {spectra.size:,} values; the "
+                f"app fits at most {MAX_APP_MAP_VALUES:,}: crop or bin it, or call fit_many "
+                "in a notebook."
             )
-            self.info.value = f"<div style='font-size:13px'>Fitted {ny * nx} spectra.</div>"
-            if self.parameter_menu.value == "total":
-                self.parameter_menu.value = "center:0"
-            self.show_parameter(self.parameter_menu.value)
-            self.select(*self.selected)
-        return self.result
+        if truth is not None:
+            truth = np.asarray(truth)
+            if truth.shape != (ny, nx) or not np.issubdtype(truth.dtype, np.integer):
+                raise MIInputError(
+                    f"truth must be whole-number phase labels of shape ({ny}, {nx}); "
+                    f"got shape {truth.shape}."
+                )
+        result = self._fit(x, spectra) if fit else None
+        self.x, self.spectra, self.truth = x, spectra, truth
+        self.result, self.phases = result, None
+        self._after_new_result()
+        self.select(0, 0)
+        if truth is not None and self.truth_figure is not None:
+            n = int(truth.max()) + 1
+            self.truth_mapper.palette = class_colors(max(n, 1))
+            self.truth_mapper.low, self.truth_mapper.high = -0.5, n - 0.5
+            replace_data(self.truth_source, image=[truth.astype(float)], dw=[nx], dh=[ny])
+        return result
 
-    def cluster(self, n_phases: int) -> np.ndarray | None:
+    def load_upload(self, uploaded: UploadedFile) -> None:
+        """Read and fit an uploaded stack; the previous map stays if anything fails."""
+        x, spectra = load_spectra(uploaded.content, name=uploaded.name)
+        self.set_spectra(x, spectra, fit=True)
+
+    def _fit(self, x: np.ndarray, spectra: np.ndarray) -> BatchFitResult:
+        ny, nx, c = spectra.shape
+        model = self.peak_model
+        with self.progress_shown("Fitting") as progress:
+            return fit_many(
+                x,
+                spectra.reshape(ny * nx, c),
+                model.n_peaks,
+                shape=model.shape,
+                background=model.background,
+                client=self.client,
+                progress=progress,
+                random_state=self.random_state,
+            )
+
+    def run(self) -> BatchFitResult:
+        """Fit every pixel with the model in the menus (progress bar)."""
+        result = self._fit(self.x, self.spectra)
+        self.result, self.phases = result, None
+        self._after_new_result()
+        self.select(*self.selected)
+        return result
+
+    def _on_parameter_menu(self, name: str) -> None:
+        if not self._menu_quiet:
+            self.show_parameter(name)
+
+    def _set_menu(self, name: str) -> None:
+        """Offer the maps that exist now and show ``name``."""
+        self._menu_quiet = True
+        try:
+            self.parameter_menu.options = self._parameter_options()
+            self.parameter_menu.value = name
+        finally:
+            self._menu_quiet = False
+        self.show_parameter(name)
+
+    def _after_new_result(self) -> None:
+        self._set_menu("center:0" if self.result is not None else "total")
+        ny, nx, _ = self.spectra.shape
+        if self.result is None:
+            self.info.value = _SMALL.format(
+                f"{ny} x {nx} pixels, not fitted yet: press 'Fit all spectra'."
+            )
+        else:
+            self.info.value = _SMALL.format(
+                f"Fitted {ny * nx} spectra: {html.escape(self.result.peak_model.describe())}."
+            )
+        self.phase_legend.value = ""
+
+    def cluster(self, n_phases: int) -> np.ndarray:
         """Cluster the pixels into ``n_phases`` phases by their fitted peaks; show the phases."""
-        with self.banner.catching():
-            if self.result is None:
-                raise MIInputError("Fit the spectra first (press 'Fit all spectra'), then cluster.")
-            ny, nx, _ = self.spectra.shape
-            self.phases = cluster_phases(self.result, int(n_phases), random_state=0).reshape(ny, nx)
-            self.parameter_menu.value = "phase"
-            self.show_parameter("phase")
+        if self.result is None:
+            raise MIInputError("Fit the spectra first (press 'Fit all spectra'), then cluster.")
+        ny, nx, _ = self.spectra.shape
+        labels = cluster_phases(self.result, int(n_phases), random_state=self.random_state)
+        self.phases = labels.reshape(ny, nx)
+        self._set_menu("phase")
+        swatches = " ".join(
+            f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
+            f"vertical-align:middle;margin-right:4px'></span>phase {k + 1}"
+            for k, c in enumerate(class_colors(int(n_phases)))
+        )
+        score = ""
+        if self.truth is not None:
+            agreement = compare_phases(labels, self.truth.ravel())
+            score = (
+                f"<br>against the true phases: adjusted Rand index "
+                f"{agreement.adjusted_rand:.3f}, pixels matched {agreement.matched:.1%}"
+            )
+        self.phase_legend.value = _SMALL.format(f"{swatches}{score}")
         return self.phases
 
     def parameter_map(self, name: str) -> np.ndarray:
@@ -720,25 +891,28 @@ class SpectralMapExplorer(widgets.VBox):
 
     def show_parameter(self, name: str) -> None:
         """Colour the map by a parameter (see :meth:`parameter_map`)."""
-        with self.banner.catching():
-            image = self.parameter_map(name)
-            ny, nx = image.shape
-            if name == "phase":
-                n = int(image.max()) + 1
-                self.mapper.palette = class_colors(n)
-                self.mapper.low, self.mapper.high = -0.5, n - 0.5
-            else:
-                self.mapper.palette = "Viridis256"
-                low, high = np.percentile(image, [1, 99])
-                self.mapper.low, self.mapper.high = float(low), float(max(high, low + 1e-12))
-            replace_data(self.image_source, image=[image], dw=[nx], dh=[ny])
-            self.map_figure.title.text = f"Map: {self._label(name)}"
+        image = self.parameter_map(name)
+        ny, nx = image.shape
+        if name == "phase":
+            n = int(image.max()) + 1
+            self.mapper.palette = class_colors(n)
+            self.mapper.low, self.mapper.high = -0.5, n - 0.5
+        else:
+            self.mapper.palette = "Viridis256"
+            low, high = np.percentile(image, [1, 99])
+            self.mapper.low, self.mapper.high = float(low), float(max(high, low + 1e-12))
+        self.color_bar.title = self._label(name)
+        replace_data(self.image_source, image=[image], dw=[nx], dh=[ny])
+        self.map_figure.title.text = f"Map: {self._label(name)}"
 
     def _label(self, name: str) -> str:
+        unit = _unit_of(self._x_label)
+        quantity = str(name).partition(":")[0]
+        suffix = f" ({unit})" if unit and quantity in ("center", "fwhm") else ""
         for text, value in self.parameter_menu.options:
             if value == name:
-                return text
-        return name
+                return text + suffix
+        return str(name)
 
     def select(self, row: int, col: int) -> None:
         """Show the spectrum and fit of pixel (row, col)."""
@@ -757,26 +931,22 @@ class SpectralMapExplorer(widgets.VBox):
             replace_data(self.fit_source, x=self.x, y=self.result.model(index))
             replace_data(
                 self.component_source,
-                **_component_columns(self.x, params, self.n_peaks, self.background),
+                **_component_columns(self.x, params, self.result.peak_model),
             )
             centres = ", ".join(f"{c:.4g}" for c in self.result.center[index])
             title += f": centres {centres}"
+            if _unit_of(self._x_label):
+                title += f" {_unit_of(self._x_label)}"
         else:
             replace_data(self.fit_source, x=[], y=[])
             replace_data(self.component_source, xs=[], ys=[], color=[])
         self.spectrum_figure.title.text = title
-        self.pixel_label.value = f"<div style='font-size:13px'>{html.escape(title)}</div>"
+        self.pixel_label.value = _SMALL.format(html.escape(title))
 
     def _on_tap(self, event: Any) -> None:
-        with self.banner.catching():
+        def tap() -> None:
             col = math.floor(_finite_float(event.x, "The clicked column"))
             row = math.floor(_finite_float(event.y, "The clicked row"))
             self.select(row, col)
 
-    def _on_upload(self, change: Any) -> None:
-        with self.banner.catching():
-            uploaded = read_upload(self.upload)
-            if uploaded is None:
-                return
-            x, spectra = load_spectra(uploaded.content, name=uploaded.name)
-            self.set_spectra(x, spectra, fit=True)
+        self.run_action(tap)

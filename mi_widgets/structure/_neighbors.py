@@ -24,6 +24,13 @@ from mi_widgets._errors import MIInputError, check_positive_int
 
 #: Refuse searches that would give more neighbours than this per atom (memory guard).
 MAX_NEIGHBORS_PER_ATOM = 2000
+#: Refuse searches that would give more directed pairs than this in all (~50 bytes each).
+MAX_NEIGHBOR_PAIRS = 5_000_000
+#: Atoms closer than this (Angstrom) are duplicates or sit in a wrong cell; no bond is this short
+#: (H2, the shortest, is 0.74 A).
+MIN_ATOM_DISTANCE = 0.5
+#: The most atoms per cubic Angstrom that atoms MIN_ATOM_DISTANCE apart can reach (fcc packing).
+_MAX_DENSITY = np.sqrt(2.0) / MIN_ATOM_DISTANCE**3
 
 
 @dataclass(frozen=True)
@@ -69,20 +76,29 @@ class NeighborPairs:
         return sp.diags(1.0 / np.maximum(sizes, 1.0)) @ matrix
 
 
-def check_atoms(atoms: Atoms, name: str = "atoms") -> Atoms:
-    """Check that ``atoms`` is a usable structure: finite positions, a cell where periodic.
+def check_atoms(atoms: Atoms, name: str = "atoms", *, overlaps: bool = True) -> Atoms:
+    """Check that ``atoms`` is a usable structure.
+
+    Finite positions and cell, a cell where it is periodic, a density that atoms can
+    reach, and no two atoms closer than :data:`MIN_ATOM_DISTANCE` (periodic images
+    included).
 
     Raises
     ------
     MIInputError
-        If ``atoms`` is not an :class:`ase.Atoms`, is empty, has NaN or
-        infinite positions, or is periodic along a direction with no cell vector.
+        If ``atoms`` is not an :class:`ase.Atoms`, is empty, has NaN or infinite
+        positions or cell, is periodic along a direction with no cell vector, or has
+        atoms on top of each other.
 
     Examples
     --------
     >>> from ase.build import bulk
     >>> len(check_atoms(bulk("Si")))
     2
+    >>> check_atoms(bulk("Si") + bulk("Si")[:1])
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: Atoms 0 and 2 of atoms are 0 A apart: ...
     """
     if not isinstance(atoms, Atoms):
         raise MIInputError(f"{name} must be an ase.Atoms structure; got {type(atoms).__name__}.")
@@ -94,14 +110,52 @@ def check_atoms(atoms: Atoms, name: str = "atoms") -> Atoms:
             f"{name} has NaN or infinite positions (first at atom {int(np.flatnonzero(bad)[0])}); "
             "fix or remove those atoms."
         )
+    if not np.isfinite(atoms.cell.array).all():
+        raise MIInputError(
+            f"{name} has NaN or infinite numbers in its cell (lattice); fix the cell vectors."
+        )
     lengths = atoms.cell.lengths()
     flat = atoms.pbc & (lengths < 1e-8)
-    if flat.any() or (atoms.pbc.all() and atoms.cell.volume < 1e-8):
+    if flat.any() or (atoms.pbc.all() and abs(atoms.cell.volume) < 1e-8):
         raise MIInputError(
             f"{name} is periodic but has no cell (or a flat one); set atoms.cell to the "
             "simulation box, or atoms.pbc = False for a cluster."
         )
+    if atoms.pbc.all() and len(atoms) / abs(atoms.cell.volume) > _MAX_DENSITY:
+        raise MIInputError(
+            f"{name} packs {len(atoms)} atoms into {abs(atoms.cell.volume):.3g} A^3, denser than "
+            f"atoms {MIN_ATOM_DISTANCE} A apart can be; check the cell (is it in Angstrom?)."
+        )
+    if overlaps:  # callers that list pairs anyway may check the distances themselves
+        _refuse_overlaps(atoms, name)
     return atoms
+
+
+def refuse_close_pairs(
+    i: np.ndarray, j: np.ndarray, d: np.ndarray, name: str, limit: float = MIN_ATOM_DISTANCE
+) -> None:
+    """Refuse the closest of the pairs ``(i, j)`` at distances ``d`` if it is below ``limit``."""
+    if len(d) and d.min() < limit:
+        k = int(np.argmin(d))
+        a, b = sorted((int(i[k]), int(j[k])))
+        raise MIInputError(
+            f"Atoms {a} and {b} of {name} are {d[k]:.2g} A apart: they sit on top of each "
+            f"other (closer than {limit} A); remove duplicated atoms or fix the cell."
+        )
+
+
+def _refuse_overlaps(atoms: Atoms, name: str) -> None:
+    """Refuse two atoms (or an atom and an image) closer than MIN_ATOM_DISTANCE."""
+    box = _tree_box(atoms, MIN_ATOM_DISTANCE)
+    if box is None:
+        i, j, d = neighbor_list("ijd", atoms, MIN_ATOM_DISTANCE)
+    else:
+        tree, points = _tree(atoms, box)
+        half = tree.query_pairs(MIN_ATOM_DISTANCE, output_type="ndarray")
+        i, j = half[:, 0], half[:, 1]
+        vectors = _minimum_image(points[j] - points[i], box)
+        d = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    refuse_close_pairs(i, j, d, name)
 
 
 def _atom_density(atoms: Atoms) -> float:
@@ -112,18 +166,71 @@ def _atom_density(atoms: Atoms) -> float:
     return len(atoms) / float(np.prod(span))
 
 
-def _check_radius(atoms: Atoms, radius: float, name: str) -> float:
+def check_neighbor_search(
+    atoms: Atoms,
+    radius: float,
+    name: str = "r_cut",
+    *,
+    max_per_atom: int = MAX_NEIGHBORS_PER_ATOM,
+) -> float:
+    """Refuse a neighbour search that would list too many pairs, before building any list.
+
+    The count is estimated from the number density and the search sphere,
+    ``N * 4/3 pi r^3 rho`` (periodic images included; at most ``N - 1`` per atom
+    in a cluster). Every neighbour search of the package goes through this check.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        A structure that passed :func:`check_atoms`.
+    radius : float
+        Search radius (Angstrom).
+    name : str
+        The parameter's name in the message (``"r_max"``, ``"r_cut"``).
+    max_per_atom : int
+        The most neighbours per atom accepted.
+
+    Returns
+    -------
+    float
+        ``radius``.
+
+    Raises
+    ------
+    MIInputError
+        If ``radius`` is not a positive distance, or the search would give more
+        than ``max_per_atom`` neighbours per atom or :data:`MAX_NEIGHBOR_PAIRS` pairs.
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> check_neighbor_search(bulk("Si", cubic=True), 1000.0, "r_max")
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: r_max = 1000 A would give about 2.1e+08 neighbours ...
+    """
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        raise MIInputError(f"{name} must be a distance in Angstrom; got {radius!r}.") from None
     if not np.isfinite(radius) or radius <= 0:
         raise MIInputError(f"{name} must be a positive distance in Angstrom; got {radius!r}.")
+    n_atoms = len(atoms)
+    density = _atom_density(atoms)
     with np.errstate(over="ignore"):
-        expected = 4.0 / 3.0 * np.pi * np.float64(radius) ** 3 * _atom_density(atoms)
-    if atoms.pbc.any() and expected > MAX_NEIGHBORS_PER_ATOM:
-        limit = (3.0 * MAX_NEIGHBORS_PER_ATOM / (4.0 * np.pi * _atom_density(atoms))) ** (1 / 3)
+        per_atom = 4.0 / 3.0 * np.pi * np.float64(radius) ** 3 * density
+    if not atoms.pbc.any():
+        per_atom = min(per_atom, n_atoms - 1.0)
+    pairs = per_atom * n_atoms
+    if per_atom > max_per_atom or pairs > MAX_NEIGHBOR_PAIRS:
+        allowed = min(max_per_atom, MAX_NEIGHBOR_PAIRS / n_atoms)
+        limit = (3.0 * allowed / (4.0 * np.pi * density)) ** (1 / 3)
         raise MIInputError(
-            f"{name} = {radius:g} A gives about {expected:.0f} neighbours per atom; "
-            f"use a cut-off of a few neighbour shells (below {limit:.1f} A here)."
+            f"{name} = {radius:g} A would give about {per_atom:.2g} neighbours per atom "
+            f"({pairs:.2g} pairs) in this structure; use a cut-off below {limit:.3g} A "
+            "(a few neighbour shells)."
         )
-    return float(radius)
+    return radius
 
 
 def _tree_box(atoms: Atoms, radius: float) -> np.ndarray | None:
@@ -169,7 +276,7 @@ def pairs_within(atoms: Atoms, r_cut: float) -> NeighborPairs:
     array([12])
     """
     check_atoms(atoms)
-    r_cut = _check_radius(atoms, r_cut, "r_cut")
+    r_cut = check_neighbor_search(atoms, r_cut, "r_cut")
     box = _tree_box(atoms, r_cut)
     if box is None:
         return _from_ase(atoms, r_cut)
@@ -213,7 +320,7 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
             vectors = _minimum_image(points[j] - points[i], box)
             return NeighborPairs(i, j, vectors, distances[:, 1:].ravel(), n_atoms)
     while True:  # a few radius doublings at most
-        _check_radius(atoms, radius, "The neighbour search radius for n_neighbors")
+        check_neighbor_search(atoms, radius, "The search radius for n_neighbors")
         pairs = _from_ase(atoms, radius)
         if pairs.counts().min() >= k:
             break
@@ -227,11 +334,11 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
 
 def _check_overlap(pairs: NeighborPairs) -> NeighborPairs:
     """Refuse atoms on top of each other: their bond has no direction."""
-    close = np.flatnonzero(pairs.distances < 1e-6)
+    close = np.flatnonzero(pairs.distances < MIN_ATOM_DISTANCE)
     if close.size:
         a, b = int(pairs.i[close[0]]), int(pairs.j[close[0]])
         raise MIInputError(
-            f"Atoms {a} and {b} sit on top of each other (closer than 1e-6 A); "
+            f"Atoms {a} and {b} sit on top of each other (closer than {MIN_ATOM_DISTANCE} A); "
             "remove the duplicate atoms."
         )
     return pairs

@@ -16,7 +16,7 @@ from pathlib import Path
 from ase import Atoms
 
 from mi_widgets._errors import MIInputError, check_choice
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_dir
 from mi_widgets.structure.io import read_frames
 
 __all__ = ["SI_MD_KINDS", "load_si_md", "read_trajectory", "si_md_path"]
@@ -24,7 +24,7 @@ __all__ = ["SI_MD_KINDS", "load_si_md", "read_trajectory", "si_md_path"]
 #: The files written by ``scripts/make_si_md.py``: the phase and thermostat temperature.
 SI_MD_KINDS = ("crystal_300K", "crystal_1600K", "liquid_2000K", "amorphous_300K", "quench")
 
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = data_dir()
 
 
 def read_trajectory(

@@ -102,7 +102,12 @@ def laaf_descriptor(
     etas = check_finite_array(etas, "etas", ndim=1)
     if (etas <= 0).any():
         raise MIInputError("etas must all be positive widths in Angstrom.")
-    r_cut, r_avg = float(r_cut), float(r_avg)
+    try:
+        r_cut, r_avg = float(r_cut), float(r_avg)
+    except (TypeError, ValueError):
+        raise MIInputError(
+            f"r_cut and r_avg must be distances in Angstrom; got {r_cut!r} and {r_avg!r}."
+        ) from None
     if not np.isfinite(r_cut) or r_cut <= 0:
         raise MIInputError(f"r_cut must be a positive distance in Angstrom; got {r_cut!r}.")
     if not np.isfinite(r_avg) or r_avg < 0:

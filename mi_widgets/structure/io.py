@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -11,10 +13,13 @@ from ase import Atoms
 from ase.build import bulk
 
 from mi_widgets._errors import MIInputError
+from mi_widgets._limits import MAX_FRAME_ATOMS, MAX_READ_ATOMS
 from mi_widgets.structure._neighbors import check_atoms
 
 __all__ = [
     "BUILTIN_CRYSTALS",
+    "MAX_FRAME_ATOMS",
+    "MAX_READ_ATOMS",
     "builtin_crystal",
     "read_frames",
     "read_structure",
@@ -63,7 +68,7 @@ def builtin_crystal(name: str) -> Atoms:
     """
     if name not in BUILTIN_CRYSTALS:
         listed = ", ".join(BUILTIN_CRYSTALS)
-        raise MIInputError(f"Unknown crystal {name!r}; choose one of {listed}.")
+        raise MIInputError(f"Unknown crystal {str(name)[:40]!r}; choose one of {listed}.")
     atoms = bulk(**BUILTIN_CRYSTALS[name])
     atoms.info["source"] = name
     return atoms
@@ -170,30 +175,185 @@ def read_frames(
     if not data.strip():
         raise MIInputError(f"{name} is empty; choose a file with a structure in it.")
     fmt = _format_for(name, format)
+    check_claimed_atoms(data, name, fmt)
     frames = _parse(data, name, fmt, index)
+    total = 0
+    for k, atoms in enumerate(frames):
+        total += len(atoms)
+        if len(atoms) > MAX_FRAME_ATOMS or total > MAX_READ_ATOMS:
+            raise _too_many(name, len(atoms) if len(atoms) > MAX_FRAME_ATOMS else total, k)
     return [validate_atoms(atoms, name) for atoms in frames]
+
+
+def _too_many(name: str, count: int, frame: int | None = None) -> MIInputError:
+    where = "" if frame is None else f" (frame {frame})"
+    return MIInputError(
+        f"{name} has {count:,} atoms{where}; the apps show at most {MAX_FRAME_ATOMS:,} atoms "
+        f"per frame and read at most {MAX_READ_ATOMS:,} in all. Cut the structure or the "
+        "trajectory down (e.g. every 10th frame) before uploading."
+    )
+
+
+def _int_or_none(text: bytes) -> int | None:
+    try:
+        return int(text.split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def check_claimed_atoms(data: bytes, name: str, fmt: str) -> None:
+    """Refuse a file whose claimed atom counts do not fit in it, before any parser runs.
+
+    XYZ frames, LAMMPS dumps, POSCAR/XDATCAR, XSF and Quantum ESPRESSO inputs state how
+    many atoms follow; ASE believes them and loops over the claimed count (a 22-byte
+    file claiming 10^9 atoms kept a kernel busy for an hour) or returns fewer atoms
+    than claimed. Each claimed count must be at most the lines that follow and at
+    most :data:`MAX_FRAME_ATOMS`; a LAMMPS dump must list exactly the atoms it claims.
+
+    Raises
+    ------
+    MIInputError
+        With one sentence naming the line, the claim and what the file holds.
+
+    Examples
+    --------
+    >>> check_claimed_atoms(b"1000000000\\n\\nH 0 0 0\\n", "big.xyz", "extxyz")
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: big.xyz claims 1,000,000,000 atoms ...
+    """
+    lines = data.splitlines()
+    if fmt == "extxyz":
+        _check_xyz_counts(lines, name)
+    elif fmt == "lammps-dump-text":
+        _check_dump_counts(lines, name)
+    elif fmt in ("vasp", "vasp-xdatcar"):
+        _check_vasp_counts(lines, name)
+    elif fmt == "xsf":
+        for k, line in enumerate(lines[:-1]):
+            if line.strip().upper().startswith(b"PRIMCOORD"):
+                _check_claim(_int_or_none(lines[k + 1]), len(lines) - k - 2, name, k + 2)
+    elif fmt == "espresso-in":
+        for k, line in enumerate(lines):
+            match = re.search(rb"\bnat\s*=\s*(\d+)", line, flags=re.IGNORECASE)
+            if match:
+                _check_claim(int(match.group(1)), len(lines) - k - 1, name, k + 1)
+
+
+def _check_claim(claimed: int | None, available: int, name: str, line: int) -> None:
+    if claimed is None:
+        return  # not a count: the parser will say what is wrong
+    if claimed < 0:
+        raise MIInputError(f"{name} claims {claimed} atoms at line {line}; a count is >= 0.")
+    if claimed > max(available, 0):
+        raise MIInputError(
+            f"{name} claims {claimed:,} atoms at line {line} but only {max(available, 0):,} "
+            "lines follow; the file is cut short or the count is wrong."
+        )
+    if claimed > MAX_FRAME_ATOMS:
+        raise _too_many(name, claimed)
+
+
+def _check_xyz_counts(lines: list[bytes], name: str) -> None:
+    position, total = 0, 0
+    while position < len(lines):  # one step per frame
+        if not lines[position].strip():
+            position += 1
+            continue
+        claimed = _int_or_none(lines[position])
+        if claimed is None:
+            found = lines[position][:40].decode(errors="replace")
+            raise MIInputError(
+                f"{name} could not be read as extxyz: line {position + 1} should hold the "
+                f"number of atoms of a frame, not {found!r}."
+            )
+        _check_claim(claimed, len(lines) - position - 2, name, position + 1)
+        total += claimed
+        if total > MAX_READ_ATOMS:
+            raise _too_many(name, total)
+        position += claimed + 2
+
+
+def _check_dump_counts(lines: list[bytes], name: str) -> None:
+    items = [k for k, line in enumerate(lines) if line.lstrip().startswith(b"ITEM:")]
+    items.append(len(lines))
+    total, pending = 0, None
+    for at, after in itertools.pairwise(items):
+        if b"NUMBER OF ATOMS" in lines[at]:
+            claimed = _int_or_none(lines[at + 1]) if at + 1 < len(lines) else None
+            _check_claim(claimed, len(lines) - at - 2, name, at + 2)
+            pending = claimed
+        elif lines[at].split()[1:2] == [b"ATOMS"] and pending is not None:
+            listed = sum(1 for line in lines[at + 1 : after] if line.strip())
+            if listed != pending:
+                raise MIInputError(
+                    f"{name} claims {pending:,} atoms but lists {listed:,} after line {at + 1}; "
+                    "the dump is cut short or its atom count is wrong."
+                )
+            total += listed
+            if total > MAX_READ_ATOMS:
+                raise _too_many(name, total)
+            pending = None
+
+
+def _check_vasp_counts(lines: list[bytes], name: str) -> None:
+    for k in (5, 6):  # the counts line follows the species line in VASP 5 files
+        if k < len(lines):
+            fields = lines[k].split()
+            if fields and all(field.isdigit() for field in fields):
+                claimed = sum(int(field) for field in fields)
+                _check_claim(claimed, len(lines) - k - 2, name, k + 1)
+                return
+
+
+#: Python's own messages, which say nothing to a user about their file.
+_RAW_MESSAGE = re.compile(
+    r"invalid literal for|could not convert|index out of range|not enough values"
+    r"|too many values|NoneType|object has no attribute|unsupported operand|codec can't"
+    r"|unhashable|not subscriptable|takes \d+ positional|object is not|must be real number"
+    r"|out of bounds|unexpected keyword"
+)
+_NOT_A_NUMBER = re.compile(r"could not convert string to float: '(.{0,40})")
 
 
 def _parse(data: bytes, name: str, fmt: str, index: int | str) -> list[Atoms]:
     from ase.io import read
 
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MIInputError(
+            f"{name} is not UTF-8 text (byte {error.start} is {data[error.start]:#04x}); "
+            f"upload the {fmt} text file itself, not a binary or compressed file."
+        ) from None
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ASE warns on CIF details; errors are what we report
-        path = Path(folder) / name
+        path = Path(folder) / "upload"  # the format is known; the user's name is not a path
         path.write_bytes(data)
         try:
             frames = read(path, index=index, format=fmt)
         except Exception as error:  # ASE raises many types for malformed text
-            text = str(error).replace(str(path), name).strip()
-            reason = text.splitlines()[0][:160] if text else ""
-            detail = f" ({type(error).__name__}: {reason})" if reason else ""
-            raise MIInputError(
-                f"{name} could not be read as {fmt}{detail}; check that it is a valid {fmt} file."
-            ) from None
+            raise MIInputError(_parse_failure(error, str(path), name, fmt)) from None
     frames = frames if isinstance(frames, list) else [frames]
     if not frames:
         raise MIInputError(f"{name} contains no structure; check that it is a valid {fmt} file.")
     return frames
+
+
+def _parse_failure(error: Exception, path: str, name: str, fmt: str) -> str:
+    """One sentence for a parser error: ASE's own words when they are meant for people."""
+    text = str(error).replace(path, name).strip()
+    reason = text.splitlines()[0][:160] if text else ""
+    number = _NOT_A_NUMBER.search(reason)
+    if number:
+        token = number.group(1).rstrip("'")
+        return (
+            f"{name} could not be read as {fmt}: {token!r} stands where a number should be; "
+            f"check that it is a valid {fmt} file."
+        )
+    if not reason or _RAW_MESSAGE.search(reason) or len(reason) < 8:
+        return f"{name} could not be read as {fmt}; check that it is a complete, valid {fmt} file."
+    return f"{name} could not be read as {fmt} ({reason}); check that it is a valid {fmt} file."
 
 
 def read_structure(

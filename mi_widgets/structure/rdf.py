@@ -9,9 +9,13 @@ from ase import Atoms
 from ase.neighborlist import neighbor_list
 
 from mi_widgets._errors import MIInputError, check_positive_int
+from mi_widgets.structure._neighbors import check_neighbor_search
 from mi_widgets.structure.io import require_cell, validate_atoms
 
 __all__ = ["RDFResult", "coordination_numbers", "nearest_neighbor_distance", "rdf"]
+
+#: g(r) only counts pairs, so it may look further than the descriptors (which store each pair).
+RDF_MAX_NEIGHBORS_PER_ATOM = 20_000
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,7 @@ def rdf(
     """
     validate_atoms(atoms)
     require_cell(atoms)
-    if not (np.isfinite(r_max) and r_max > 0):
-        raise MIInputError(f"r_max must be a positive distance in Å; got {r_max}.")
+    r_max = check_neighbor_search(atoms, r_max, "r_max", max_per_atom=RDF_MAX_NEIGHBORS_PER_ATOM)
     n_bins = check_positive_int(n_bins, "n_bins", maximum=100_000)
     centre_symbol, neighbour_symbol = pair if pair is not None else (None, None)
     centres = _species_mask(atoms, centre_symbol, "Centre")
@@ -145,6 +148,7 @@ def nearest_neighbor_distance(atoms: Atoms) -> float:
     require_cell(atoms)
     guess = 1.5 * (atoms.get_volume() / len(atoms)) ** (1.0 / 3.0)
     for _ in range(6):
+        check_neighbor_search(atoms, guess, "The nearest-neighbour search radius")
         d = neighbor_list("d", atoms, guess)
         d = d[d > 1e-8]
         if d.size:
@@ -180,7 +184,6 @@ def coordination_numbers(atoms: Atoms, cutoff: float | None = None) -> np.ndarra
     else:
         validate_atoms(atoms)
         require_cell(atoms)
-        if not (np.isfinite(cutoff) and cutoff > 0):
-            raise MIInputError(f"cutoff must be a positive distance in Å; got {cutoff}.")
-    i = neighbor_list("i", atoms, float(cutoff))
+    cutoff = check_neighbor_search(atoms, cutoff, "cutoff")
+    i = neighbor_list("i", atoms, cutoff)
     return np.bincount(i, minlength=len(atoms))

@@ -24,7 +24,9 @@ cut-off work too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 from ase import Atoms
@@ -33,6 +35,16 @@ from ase.data import atomic_numbers
 from ase.neighborlist import neighbor_list
 
 from mi_widgets._errors import MIInputError
+from mi_widgets.structure._neighbors import (
+    MIN_ATOM_DISTANCE,
+    check_atoms,
+    check_neighbor_search,
+    refuse_close_pairs,
+)
+
+#: Neighbours per atom within the cut-off beyond which the three-body sum (which grows as
+#: the square) is refused: a compressed liquid has about 20, a tiny cell millions.
+SW_MAX_NEIGHBORS_PER_ATOM = 500
 
 __all__ = [
     "SW_GERMANIUM",
@@ -149,6 +161,8 @@ def sw_pairs_and_triplets(
     >>> len(i), len(t1)  # 2 atoms x 4 bonds, 2 atoms x 6 bond angles
     (8, 12)
     """
+    check_atoms(atoms, "The structure")
+    cutoff = check_neighbor_search(atoms, cutoff, "cutoff", max_per_atom=SW_MAX_NEIGHBORS_PER_ATOM)
     i, j, vectors, distances = neighbor_list("ijDd", atoms, cutoff)
     order = np.argsort(i, kind="stable")
     i, j, vectors, distances = i[order], j[order], vectors[order], distances[order]
@@ -168,12 +182,50 @@ def _triplets_from_sorted_centres(i: np.ndarray, n_atoms: int) -> tuple[np.ndarr
     return first[keep], second[keep]
 
 
+def _check_skin(skin) -> float:
+    try:
+        value = float(skin)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise MIInputError(f"skin must be a distance >= 0 in Angstrom; got {skin!r}.")
+    return value
+
+
+def _element_parameters(elements) -> dict[str, dict[str, float]]:
+    """``{symbol: SWParameters or mapping}`` -> ``{symbol: {name: float}}`` (plain, JSON-able)."""
+    if not isinstance(elements, Mapping) or not elements:
+        raise MIInputError(
+            "elements must map chemical symbols to SWParameters, e.g. {'Si': SW_SILICON}."
+        )
+    names = {f.name for f in fields(SWParameters)}
+    plain = {}
+    for symbol, values in elements.items():
+        if symbol not in atomic_numbers:
+            raise MIInputError(f"{symbol!r} is not a chemical symbol; use e.g. 'Si' or 'Ge'.")
+        if isinstance(values, SWParameters):
+            values = asdict(values)
+        if not isinstance(values, Mapping) or not {"epsilon", "sigma"} <= set(values):
+            raise MIInputError(
+                f"Parameters of {symbol} must be SWParameters or a mapping with at least "
+                "epsilon and sigma."
+            )
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise MIInputError(
+                f"Unknown Stillinger-Weber parameter(s) {', '.join(unknown)} for {symbol}; "
+                f"use {', '.join(sorted(names))}."
+            )
+        plain[symbol] = asdict(SWParameters(**{k: float(v) for k, v in values.items()}))
+    return plain
+
+
 class StillingerWeber(Calculator):
     """Stillinger-Weber potential as an ASE calculator (energy, forces, stress).
 
     Parameters
     ----------
-    elements : dict of str to SWParameters, optional
+    elements : dict of str to SWParameters (or to a mapping of its fields), optional
         Parameters per chemical symbol. Default: Si (Stillinger & Weber 1985)
         and Ge (Ding & Andersen 1986); Si-Ge cross terms by geometric /
         arithmetic mixing (see ``_pair_table``).
@@ -183,6 +235,13 @@ class StillingerWeber(Calculator):
         liquids, 0 to rebuild every call.
     **kwargs
         Passed to :class:`ase.calculators.calculator.Calculator`.
+
+    Attributes
+    ----------
+    parameters : ase.calculators.calculator.Parameters
+        ``elements`` (symbol -> dict of plain numbers) and ``skin``, as ASE's own
+        calculators keep them: ``todict()`` lists those that differ from the
+        defaults, ``set(**kwargs)`` changes them and discards old results.
 
     Notes
     -----
@@ -202,19 +261,59 @@ class StillingerWeber(Calculator):
 
     implemented_properties = ("energy", "free_energy", "energies", "forces", "stress")
     nolabel = True
+    #: ASE convention: the parameters a new calculator starts from (plain numbers, so
+    #: ``todict()`` output can be stored as JSON, e.g. in an ASE database).
+    default_parameters: ClassVar[dict] = {
+        "elements": {"Si": asdict(SW_SILICON), "Ge": asdict(SW_GERMANIUM)},
+        "skin": 0.3,
+    }
 
     def __init__(
-        self, elements: dict[str, SWParameters] | None = None, skin: float = 0.3, **kwargs
+        self,
+        elements: Mapping[str, SWParameters | Mapping[str, float]] | None = None,
+        skin: float = 0.3,
+        **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
-        if not np.isfinite(skin) or skin < 0:
-            raise MIInputError(f"skin must be a distance >= 0 in Angstrom; got {skin!r}.")
-        self.skin = float(skin)
         self._verlet: dict | None = None
-        self.elements = dict(elements) if elements else {"Si": SW_SILICON, "Ge": SW_GERMANIUM}
+        if elements is not None:
+            kwargs["elements"] = elements
+        super().__init__(skin=skin, **kwargs)
+        self._configure()
+
+    def set(self, **kwargs) -> dict:
+        """Change parameters (``elements``, ``skin``) like ASE's own calculators.
+
+        Returns the parameters that changed; a change discards the results and
+        the neighbour list, so the next call recomputes.
+
+        Examples
+        --------
+        >>> calc = StillingerWeber()
+        >>> calc.set(skin=0.5)
+        {'skin': 0.5}
+        >>> calc.todict()
+        {'skin': 0.5}
+        """
+        if "elements" in kwargs:
+            kwargs["elements"] = _element_parameters(kwargs["elements"])
+        if "skin" in kwargs:
+            kwargs["skin"] = _check_skin(kwargs["skin"])
+        changed = super().set(**kwargs)
+        if changed and getattr(self, "elements", None) is not None:
+            self.reset()
+            self._configure()
+        return changed
+
+    def _configure(self) -> None:
+        """Derive the working tables from ``self.parameters`` and drop the neighbour list."""
+        self.skin = float(self.parameters["skin"])
+        self.elements = {
+            symbol: SWParameters(**values) for symbol, values in self.parameters["elements"].items()
+        }
         self._symbols = list(self.elements)
         self._table = _pair_table(self.elements)
         self._cut = self._table["a"] * self._table["sigma"]
+        self._verlet = None
 
     def _species_index(self, atoms: Atoms) -> np.ndarray:
         numbers = atoms.numbers
@@ -233,8 +332,16 @@ class StillingerWeber(Calculator):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        if not np.isfinite(atoms.positions).all():
-            raise MIInputError("Atom positions contain NaN or infinity; fix the structure first.")
+        # NaN/inf positions and cell, impossible densities and a search too large for the
+        # three-body sum are refused here, overlapping atoms from the pair list (_evaluate):
+        # with atoms apart and finite, the energy is finite
+        check_atoms(atoms, "The structure", overlaps=False)
+        check_neighbor_search(
+            atoms,
+            float(self._cut.max()) + self.skin,
+            "The Stillinger-Weber cut-off",
+            max_per_atom=SW_MAX_NEIGHBORS_PER_ATOM,
+        )
         species = self._species_index(atoms)
         self.results.update(self._evaluate(atoms, species))
 
@@ -287,6 +394,7 @@ class StillingerWeber(Calculator):
     def _evaluate(self, atoms: Atoms, species: np.ndarray) -> dict:
         n_atoms = len(atoms)
         i, j, vectors, r = self._pairs(atoms)
+        refuse_close_pairs(i, j, r, "The structure", MIN_ATOM_DISTANCE)
         si, sj = species[i], species[j]
         cut = self._cut[si, sj]
         inside = r < cut

@@ -154,8 +154,8 @@ def bokeh_pane(fig: Any) -> BokehModel:
     Examples
     --------
     >>> pane = bokeh_pane(new_figure())
-    >>> type(pane).__name__
-    'BokehModel'
+    >>> isinstance(pane, BokehModel)
+    True
     """
     setup_notebook()
     return _BokehPane(fig)

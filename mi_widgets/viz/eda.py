@@ -64,8 +64,9 @@ def bars_versus_pie(shares: dict[str, float] | None = None, unit: str = "mass %"
 
     Examples
     --------
-    >>> type(bars_versus_pie()).__name__
-    'BokehModel'
+    >>> from jupyter_bokeh import BokehModel
+    >>> isinstance(bars_versus_pie(), BokehModel)
+    True
     """
     shares = dict(shares or CRUST_ABUNDANCE_WT_PERCENT)
     names, values = list(shares), np.array(list(shares.values()), dtype=float)
@@ -125,8 +126,9 @@ def colour_map_comparison(n: int = 120) -> widgets.Widget:
 
     Examples
     --------
-    >>> type(colour_map_comparison(20)).__name__
-    'BokehModel'
+    >>> from jupyter_bokeh import BokehModel
+    >>> isinstance(colour_map_comparison(20), BokehModel)
+    True
     """
     x, y = np.meshgrid(np.linspace(-2, 2, n), np.linspace(-2, 2, n))
     field = np.exp(-(x**2 + y**2) / 2.0) + 0.3 * x

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import nglview
@@ -14,8 +13,45 @@ from mi_widgets.viz.palette import class_color
 
 __all__ = ["refit_view", "structure_view", "update_structure"]
 
-#: Seconds to wait after the front end reports "loaded" before re-fitting (nglview #950).
-REFIT_DELAY_S = 1.0
+#: JavaScript run in the browser's view of an NGL widget (``this`` is the view): fit the
+#: camera to the atoms whenever the view becomes visible, changes size, or gets a new
+#: structure, and only when its stage and a structure exist. Fitting from Python with a
+#: timer (nglview #950) raced the page under CPU load: "Cannot read properties of
+#: undefined (reading 'autoView')" and atoms drawn tiny in a corner.
+FIT_ON_SHOW_JS = """
+const view = this;
+const install = function (tries) {
+  if (view._miFit) { return; }
+  if (!view.stage || !view.stage.viewer) {
+    if (tries < 200) { setTimeout(function () { install(tries + 1); }, 100); }
+    return;
+  }
+  let pending = false;
+  view._miFit = function () {
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () {
+      pending = false;
+      const stage = view.stage;
+      if (!stage || !stage.viewer || !view.el.isConnected) { return; }
+      const box = view.el.getBoundingClientRect();
+      if (box.width < 2 || box.height < 2) { return; }
+      stage.handleResize();
+      if (stage.compList.length > 0) { stage.autoView(); }
+    });
+  };
+  new ResizeObserver(function () { view._miFit(); }).observe(view.el);
+  new IntersectionObserver(function (entries) {
+    if (entries.some(function (e) { return e.isIntersecting; })) { view._miFit(); }
+  }).observe(view.el);
+  view.stage.signals.componentAdded.add(function (component) {
+    const fit = function () { view._miFit(); };
+    if (component && component.structure) { fit(); } else { setTimeout(fit, 0); }
+  });
+  view._miFit();
+};
+install(0);
+"""
 #: Continuous values are rescaled to this B-factor range before they reach the PDB text.
 _BFACTOR_RANGE = (0.0, 99.0)
 
@@ -89,22 +125,18 @@ def _add_representations(view, n_atoms, labels, values, highlight, radius) -> No
     view.add_unitcell()
 
 
-def _refit_once_loaded(view) -> None:
-    """Re-fit the camera shortly after the front end has loaded (Voila draws it tiny otherwise)."""
-
-    def on_loaded(change):
-        if change["new"]:
-            timer = threading.Timer(REFIT_DELAY_S, refit_view, args=(view,))
-            timer.daemon = True
-            timer.start()
-
-    view.observe(on_loaded, "loaded")
+def _fit_on_show(view) -> None:
+    """Install :data:`FIT_ON_SHOW_JS` in every browser view of ``view`` (now and later ones)."""
+    view._execute_js_code(FIT_ON_SHOW_JS)
 
 
 def refit_view(view) -> None:
-    """Re-fit a view to its widget size and centre it (call when a hidden tab is shown)."""
-    view.handle_resize()
-    view.center()
+    """Fit the camera of a view from :func:`structure_view` to its atoms now.
+
+    The view already re-fits itself whenever it becomes visible, is resized or
+    shows new atoms; call this after moving the camera by hand.
+    """
+    view._execute_js_code("if (this._miFit) { this._miFit(); }", fire_once=True)
 
 
 def _check_labels(labels, n_atoms):
@@ -145,7 +177,8 @@ def structure_view(
     Returns
     -------
     nglview.NGLWidget
-        The view; it re-fits its camera once the browser has loaded it.
+        The view; in the browser it fits its camera to the atoms whenever it
+        becomes visible, is resized or shows new atoms.
 
     Examples
     --------
@@ -164,7 +197,7 @@ def structure_view(
     view.layout.width, view.layout.height = width, height
     view.add_class("mi-structure-view")
     view._mi_state = {"atoms": atoms, "labels": labels, "values": values, "highlight": highlight}
-    _refit_once_loaded(view)
+    _fit_on_show(view)
     return view
 
 
@@ -211,7 +244,4 @@ def update_structure(
         "values": values,
         "highlight": highlight,
     }
-    if reload and view.loaded:
-        # before the front end has loaded, the re-fit on load does this (centring earlier
-        # makes NGL's autoView fail in the page)
-        view.center()
+    # new atoms: the browser re-fits when the component arrives (FIT_ON_SHOW_JS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -21,7 +22,14 @@ class UploadedFile:
 
 
 def _megabytes(n_bytes: int) -> str:
-    return f"{n_bytes / 2**20:.1f} MB"
+    # rounded up, so a file just over the limit never reads as equal to it
+    return f"{math.ceil(n_bytes / 2**20 * 10) / 10:.1f} MB"
+
+
+def _file_name(name: object) -> str:
+    """The uploaded file's name as a short, printable, single-line string."""
+    text = "".join(ch for ch in str(name or "upload") if ch.isprintable()).strip()
+    return text[:120] or "upload"
 
 
 def upload_button(accept: str = ".csv,.txt", description: str = "Upload") -> widgets.FileUpload:
@@ -68,10 +76,14 @@ def read_upload(
     if not files:
         return None
     entry = files[-1]
-    name = str(entry.get("name", "upload"))
+    name = _file_name(entry.get("name"))
     content = bytes(entry.get("content", b""))
-    # The size a client declares can lie; the bytes that arrived cannot.
-    size = max(len(content), int(entry.get("size", 0) or 0))
+    # The size a client declares can lie (or be anything); the bytes that arrived cannot.
+    try:
+        declared = int(entry.get("size") or 0)
+    except (TypeError, ValueError, OverflowError):
+        declared = 0
+    size = max(len(content), declared)
     if size > max_bytes:
         raise MIInputError(
             f"{name} is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. "

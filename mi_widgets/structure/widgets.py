@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
 from ase import Atoms
 from bokeh.models import ColumnDataSource
 
-from mi_widgets.structure.build import describe_structure, supercell
+from mi_widgets._errors import MIInputError, check_choice
+from mi_widgets.structure.build import describe_structure, first_shell_cutoff, supercell
 from mi_widgets.structure.io import (
     BUILTIN_CRYSTALS,
     builtin_crystal,
@@ -17,31 +19,27 @@ from mi_widgets.structure.io import (
     require_cell,
     structure_to_text,
 )
-from mi_widgets.structure.rdf import coordination_numbers, nearest_neighbor_distance, rdf
-from mi_widgets.viz import (
-    ErrorBanner,
-    bokeh_pane,
-    class_color,
-    download_link,
-    lab_layout,
-    new_figure,
-    read_upload,
-    replace_data,
-    structure_view,
-    update_structure,
-    upload_button,
-)
+from mi_widgets.structure.rdf import coordination_numbers, rdf
+from mi_widgets.viz.app import LabApp
+from mi_widgets.viz.bokeh import bokeh_pane, new_figure, replace_data
+from mi_widgets.viz.layout import download_link
+from mi_widgets.viz.palette import class_color
+from mi_widgets.viz.structure import structure_view, update_structure
+from mi_widgets.viz.upload import UploadedFile
 
-__all__ = ["StructureExplorer"]
+__all__ = ["COLOR_MODES", "StructureExplorer"]
 
 COLOR_MODES = ("element", "coordination")
 UPLOAD_ACCEPT = ".cif,.xyz,.extxyz,.vasp,.poscar,.pdb,.xsf"
+R_MAX_RANGE = (2.0, 15.0)  # Å, the slider's range
 
 
-class StructureExplorer:
+class StructureExplorer(LabApp):
     """Explore a crystal: choose or upload it, repeat it, view it in 3D, see its g(r), download it.
 
-    Every control is also a method, so the app can be driven from Python.
+    Every control is also a method (an action), so the app can be driven from
+    Python; called from Python an action raises :class:`MIInputError` on bad
+    input, from a control it shows the same sentence in the banner.
 
     Parameters
     ----------
@@ -53,6 +51,21 @@ class StructureExplorer:
         Largest distance of the radial distribution function (Å).
     smearing : float
         Gaussian width (Å) given to each distance in g(r), like thermal vibrations.
+    random_state : int or None, default 0
+        Seed of the lab contract (nothing in this app is random).
+
+    Attributes
+    ----------
+    atoms : ase.Atoms
+        The supercell shown.
+    unit_cell : ase.Atoms
+        The structure it repeats.
+    rdf_result : RDFResult
+        Its g(r).
+    coordination : ndarray of int
+        Neighbours of every atom of the supercell within :attr:`bond_cutoff`.
+    bond_cutoff : float
+        The first minimum of g(r) (Å), see :func:`~mi_widgets.structure.build.first_shell_cutoff`.
 
     Examples
     --------
@@ -61,7 +74,15 @@ class StructureExplorer:
     64
     >>> explorer.set_color_mode("coordination"); sorted(set(explorer.coordination.tolist()))
     [4]
+    >>> explorer.set_repeat(0, 1, 1)
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: each repetition must be ...
     """
+
+    title = "Structure explorer"
+    css_class = "mi-structure-explorer"
+    controls_width = "330px"
 
     def __init__(
         self,
@@ -69,76 +90,76 @@ class StructureExplorer:
         repeat: tuple[int, int, int] = (3, 3, 3),
         r_max: float = 8.0,
         smearing: float = 0.05,
-    ):
-        self.banner = ErrorBanner()
+        *,
+        random_state: int | None = 0,
+    ) -> None:
+        super().__init__(random_state=random_state)
         self.color_mode = "element"
         self.r_max = float(r_max)
         self.n_bins = 400
         self.smearing = float(smearing)
-        self.repeat = tuple(repeat)
-        self.unit_cell: Atoms = builtin_crystal(crystal)
         self.source_name = crystal
         self._uploaded: dict[str, Atoms] = {}
         self._syncing = False
-        self._compute(self.unit_cell, self.repeat)
+        self._compute(builtin_crystal(crystal), tuple(repeat))
         self._build_widgets(crystal)
         self._redraw()
 
     # ----- actions (what the controls do) -------------------------------------------------
     def select_crystal(self, name: str) -> None:
         """Show a built-in crystal, or a structure uploaded earlier in this session."""
-        with self.banner.catching():
-            atoms = self._uploaded[name] if name in self._uploaded else builtin_crystal(name)
-            self._show(atoms, name, self.repeat)
+        atoms = self._uploaded[name] if name in self._uploaded else builtin_crystal(name)
+        self._show(atoms, name, self.repeat)
 
     def load_file(self, content: bytes, filename: str) -> None:
         """Show a structure from a file's bytes (CIF, extended XYZ, POSCAR, PDB, XSF)."""
-        with self.banner.catching():
-            atoms = require_cell(read_structure(content, filename=filename), filename)
-            self._show(atoms, filename, self.repeat)
-            self._remember_upload(filename, atoms)
+        atoms = require_cell(read_structure(content, filename=filename), filename)
+        self._show(atoms, filename, self.repeat)
+        self._remember_upload(filename, atoms)
 
     def set_repeat(self, nx: int, ny: int, nz: int) -> None:
         """Rebuild the supercell ``nx x ny x nz``."""
-        with self.banner.catching():
-            self._show(self.unit_cell, self.source_name, (nx, ny, nz))
+        self._show(self.unit_cell, self.source_name, (nx, ny, nz))
 
     def set_color_mode(self, mode: str) -> None:
         """Colour atoms by ``"element"`` or by ``"coordination"`` number."""
-        if mode not in COLOR_MODES:
-            self.banner.show(f"Colour mode must be one of {', '.join(COLOR_MODES)}; got {mode!r}.")
-            return
-        self.color_mode = mode
+        self.color_mode = check_choice(mode, "Colour mode", COLOR_MODES)
         self._sync_controls()
         self._redraw_view()
 
     def set_r_max(self, r_max: float) -> None:
         """Recompute g(r) up to ``r_max`` (Å)."""
-        with self.banner.catching():
-            result = rdf(self.unit_cell, r_max, self.n_bins, smearing=self.smearing)
-            self.r_max, self.rdf_result = float(r_max), result
-            self._sync_controls()
-            self._redraw_rdf()
+        try:
+            value = float(r_max)
+        except (TypeError, ValueError):
+            value = float("nan")
+        low, high = R_MAX_RANGE
+        if not low <= value <= high:
+            raise MIInputError(f"r max must be from {low} to {high} Å; got {r_max!r}.")
+        result = rdf(self.unit_cell, value, self.n_bins, smearing=self.smearing)
+        self.r_max, self.rdf_result = value, result
+        self._sync_controls()
+        self._redraw_rdf()
 
     def download_text(self, fmt: str) -> str:
         """The current supercell as ``"cif"`` or ``"extxyz"`` text."""
         return structure_to_text(self.atoms, fmt)
 
     # ----- computation ----------------------------------------------------------------------
-    def _compute(self, unit_cell: Atoms, repeat) -> None:
+    def _compute(self, unit_cell: Atoms, repeat: Sequence[int]) -> None:
         """Compute everything the views show; assign state only when all of it succeeded."""
-        atoms = supercell(unit_cell, repeat)
+        atoms = supercell(unit_cell, tuple(repeat))
         # a periodic supercell has the g(r) and coordination of its unit cell: compute them there
         rdf_result = rdf(unit_cell, self.r_max, self.n_bins, smearing=self.smearing)
-        cutoff = 1.2 * nearest_neighbor_distance(unit_cell)
+        cutoff = first_shell_cutoff(unit_cell)
         n_cells = len(atoms) // len(unit_cell)
         coordination = np.tile(coordination_numbers(unit_cell, cutoff), n_cells)
         summary = describe_structure(atoms)
-        self.unit_cell, self.repeat, self.atoms = unit_cell, tuple(repeat), atoms
+        self.unit_cell, self.repeat, self.atoms = unit_cell, tuple(int(n) for n in repeat), atoms
         self.rdf_result, self.coordination, self.bond_cutoff = rdf_result, coordination, cutoff
         self.summary = summary
 
-    def _show(self, unit_cell: Atoms, name: str, repeat) -> None:
+    def _show(self, unit_cell: Atoms, name: str, repeat: Sequence[int]) -> None:
         self._compute(unit_cell, repeat)
         self.source_name = name
         self._sync_controls()
@@ -173,9 +194,8 @@ class StructureExplorer:
         self._crystal = widgets.Dropdown(
             options=list(BUILTIN_CRYSTALS), value=crystal, description="Crystal"
         )
-        self._crystal.observe(self._on_crystal, "value")
-        self._upload = upload_button(UPLOAD_ACCEPT, "Upload structure")
-        self._upload.observe(self._on_upload, "value")
+        self.on_change(self._crystal, self._on_crystal)
+        self._upload = self.upload_button(UPLOAD_ACCEPT, "Upload structure", self._on_upload)
         self._repeat = [
             widgets.BoundedIntText(
                 value=n, min=1, max=20, description=axis, layout={"width": "95px"}
@@ -184,17 +204,21 @@ class StructureExplorer:
         ]
         for box in self._repeat:
             box.style.description_width = "24px"
-            box.observe(self._on_repeat, "value")
+            self.on_change(box, self._on_repeat)
         self._color = widgets.ToggleButtons(
             options=[("Element", "element"), ("Coordination", "coordination")],
             description="Colour",
             style={"button_width": "100px"},
         )
-        self._color.observe(self._on_color, "value")
+        self.on_change(self._color, self._on_color)
         self._r_max = widgets.FloatSlider(
-            value=self.r_max, min=2.0, max=15.0, step=0.5, description="r max (Å)"
+            value=self.r_max,
+            min=R_MAX_RANGE[0],
+            max=R_MAX_RANGE[1],
+            step=0.5,
+            description="r max (Å)",
         )
-        self._r_max.observe(self._on_r_max, "value")
+        self.on_change(self._r_max, self._on_r_max)
         self._info = widgets.HTML()
         self._legend = widgets.HTML()
         self._downloads = widgets.HTML()
@@ -212,10 +236,8 @@ class StructureExplorer:
         self._rdf_pane = bokeh_pane(fig)
         self._rdf_pane.add_class("mi-rdf-plot")
 
-    @property
-    def widget(self) -> widgets.Widget:
-        """The whole app as one widget."""
-        controls = [
+    def _controls(self) -> list[widgets.Widget]:
+        return [
             self._crystal,
             self._upload,
             widgets.HTML("<b>Supercell</b>"),
@@ -226,48 +248,42 @@ class StructureExplorer:
             self._legend,
             self._downloads,
         ]
+
+    def _main(self) -> widgets.Widget:
         main = widgets.HBox(
             [widgets.VBox([self._view]), widgets.VBox([self._rdf_pane])],
             layout={"flex_flow": "row wrap"},
         )
-        app = lab_layout(
-            "Structure explorer", controls, main, banner=self.banner, controls_width="330px"
-        )
-        app.add_class("mi-structure-explorer")
-        return app
+        # basis 0 and a minimum: the 3D view stays beside the controls from 1024 px wide;
+        # g(r) goes below it where both do not fit
+        main.layout.flex = "1 1 0%"
+        main.layout.min_width = "530px"
+        return main
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    # ----- callbacks: ignore echoes of our own updates, then call one action ----------------
+    def _on_crystal(self, name: str) -> None:
+        if not self._syncing:
+            self.select_crystal(name)
 
-        display(self.widget)
+    def _on_color(self, mode: str) -> None:
+        if not self._syncing:
+            self.set_color_mode(mode)
 
-    # ----- callbacks: validate, then call one action ------------------------------------------
-    def _on_crystal(self, change) -> None:
+    def _on_r_max(self, r_max: float) -> None:
+        if not self._syncing:
+            self.set_r_max(r_max)
+
+    def _on_upload(self, uploaded: UploadedFile) -> None:
+        self.load_file(uploaded.content, uploaded.name)
+
+    def _on_repeat(self, _value: int) -> None:
         if self._syncing:
             return
-        if change["new"] in BUILTIN_CRYSTALS or change["new"] in self._uploaded:
-            self.select_crystal(change["new"])
-
-    def _on_color(self, change) -> None:
-        if not self._syncing:
-            self.set_color_mode(change["new"])
-
-    def _on_r_max(self, change) -> None:
-        if not self._syncing:
-            self.set_r_max(float(change["new"]))
-
-    def _on_upload(self, change) -> None:
-        with self.banner.catching():
-            uploaded = read_upload(self._upload)
-            if uploaded is None:
-                return
-            self.load_file(uploaded.content, uploaded.name)
-
-    def _on_repeat(self, change) -> None:
-        if self._syncing:
-            return
-        counts = tuple(int(box.value) for box in self._repeat)
-        self.set_repeat(*counts)
+        try:
+            self.set_repeat(*(int(box.value) for box in self._repeat))
+        except MIInputError:
+            self._sync_controls()  # the boxes show the supercell that is kept
+            raise
 
     # ----- drawing ----------------------------------------------------------------------------
     def _redraw(self) -> None:
@@ -293,7 +309,10 @@ class StructureExplorer:
                 f'background:{class_color(k)};margin:0 4px 0 10px;"></span>{cn}'
                 for k, cn in enumerate(values)
             )
-            self._legend.value = f"<div>Neighbours within {self.bond_cutoff:.2f} Å:{swatches}</div>"
+            self._legend.value = (
+                f"<div>Neighbours within {self.bond_cutoff:.2f} Å "
+                f"(first minimum of g(r)):{swatches}</div>"
+            )
         else:
             update_structure(self._view, atoms=self._new_atoms())
             elements = ", ".join(sorted(set(self.atoms.get_chemical_symbols())))

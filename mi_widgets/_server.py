@@ -1,0 +1,157 @@
+"""The Voila server ``mi-lab`` runs: Voila 0.5 with a few handlers made safe.
+
+Run it as ``python -m mi_widgets._server NOTEBOOKS [voila options]``; it accepts
+every Voila option. Differences from ``voila``:
+
+* Kernel websockets must select the ``v1.kernel.websocket.jupyter.org``
+  subprotocol (Voila's own page always does). Voila 0.5.13 (the latest release)
+  parses every outgoing binary message as v1; a legacy-protocol client that
+  uploads a file makes it read an offset count near 1e18 from the first 8 bytes
+  and loop on the server's only thread. Such clients get 400 before the
+  handshake, and the header parse is bounded by the message length.
+* ``/voila/templates/<bad path>`` and ``/logout`` answer 404 instead of 500.
+* The app page sets the ``_xsrf`` cookie, so the shutdown request that Voila's
+  page sends when its tab closes (``navigator.sendBeacon`` with that cookie's
+  value) is accepted and the tab's kernel is freed at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import tornado.web
+from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler, WebsocketHandler
+
+__all__ = [
+    "KERNEL_PROTOCOL",
+    "MiLabVoila",
+    "header_from_binary_message",
+    "main",
+]
+
+#: The kernel websocket subprotocol every client must select.
+KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+
+
+def header_from_binary_message(message: bytes) -> dict | None:
+    """The header of a v1 binary kernel message, or None if ``message`` is not one.
+
+    The v1 layout is ``n`` (8 bytes, little endian), ``n`` offsets of 8 bytes,
+    then the parts; the header lies between offsets 1 and 2. Unlike Voila's own
+    reader, every number is checked against the message length before use, so
+    any bytes take constant time.
+
+    Examples
+    --------
+    >>> header_from_binary_message(b"\\x00" * 7 + b"\\x7f")  # a legacy message
+    >>> import json
+    >>> body = json.dumps({"msg_type": "comm_msg"}).encode()
+    >>> message = (4).to_bytes(8, "little") + b"".join(
+    ...     k.to_bytes(8, "little") for k in (40, 40, 40 + len(body), 40 + len(body))
+    ... ) + body
+    >>> header_from_binary_message(message)
+    {'msg_type': 'comm_msg'}
+    """
+    size = len(message)
+    if size < 8:
+        return None
+    n_offsets = int.from_bytes(message[:8], "little")
+    if n_offsets < 3 or 8 * (n_offsets + 1) > size:
+        return None
+    start = int.from_bytes(message[16:24], "little")
+    stop = int.from_bytes(message[24:32], "little")
+    if not 8 * (n_offsets + 1) <= start <= stop <= size:
+        return None
+    try:
+        header = json.loads(message[start:stop].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+class V1KernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """Voila's kernel websocket, for clients that select the v1 protocol only."""
+
+    async def get(self, *args, **kwargs):
+        offered = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        if KERNEL_PROTOCOL not in {part.strip() for part in offered.split(",")}:
+            self.set_status(400)
+            self.finish(f"This server speaks only the {KERNEL_PROTOCOL} kernel protocol.")
+            return None
+        return await super().get(*args, **kwargs)
+
+    def write_message(self, message, binary=False):
+        if isinstance(message, bytes):
+            header = header_from_binary_message(message)
+        elif isinstance(message, dict):
+            header = message.get("header")
+        else:
+            header = None
+        if isinstance(header, dict) and header.get("msg_type") == "execute_input":
+            return None  # Voila hides the code it runs
+        return WebsocketHandler.write_message(self, message, binary)
+
+
+class TemplateFileHandler(TemplateStaticFileHandler):
+    """Voila's template files; a path that is not ``<template>/static/<file>`` is 404."""
+
+    def parse_url_path(self, path):
+        parts = path.split("/", 2)
+        if len(parts) < 3 or parts[1] != "static" or not parts[0] or not parts[2]:
+            raise tornado.web.HTTPError(404)
+        try:
+            return super().parse_url_path(path)
+        except (AssertionError, ValueError):
+            raise tornado.web.HTTPError(404) from None
+
+    @classmethod
+    def get_absolute_path(cls, root, path):
+        try:
+            return super().get_absolute_path(root, path)
+        except (AssertionError, ValueError):
+            raise tornado.web.HTTPError(404) from None
+
+
+class NotFoundHandler(tornado.web.RequestHandler):
+    """A plain 404 (Voila has no logout page)."""
+
+    def prepare(self):
+        raise tornado.web.HTTPError(404)
+
+
+class AppPageHandler(TornadoVoilaHandler):
+    """Voila's app page, which also sets the ``_xsrf`` cookie its tab-close beacon sends."""
+
+    async def get(self, path=None):
+        self.xsrf_token  # noqa: B018 - reading the token sets the cookie
+        return await super().get(path)
+
+
+class MiLabVoila(Voila):
+    """Voila with the handlers above in place of Voila's own."""
+
+    def init_handlers(self) -> list:
+        replacements = {
+            VoilaKernelWebsocketHandler: V1KernelWebsocketHandler,
+            TemplateStaticFileHandler: TemplateFileHandler,
+            TornadoVoilaHandler: AppPageHandler,
+        }
+        handlers = []
+        for pattern, handler, *rest in super().init_handlers():
+            if str(pattern).rstrip("/$").endswith("/logout"):
+                handler, rest = NotFoundHandler, []
+            handlers.append((pattern, replacements.get(handler, handler), *rest))
+        return handlers
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the server (``python -m mi_widgets._server``)."""
+    MiLabVoila.launch_instance(argv=argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
