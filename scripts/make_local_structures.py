@@ -126,7 +126,7 @@ def generate_part(part: str, small: bool = False) -> list[Atoms]:
             atoms = crystal("fcc", small=small)
             atoms.set_cell(atoms.cell * LIQUID_VOLUME ** (1 / 3), scale_atoms=True)
             run_md(atoms, 3000.0, 500 // scale, rng)
-            atoms.arrays["structure_class"][:] = "liquid"
+            atoms.arrays["structure_class"] = np.array(["liquid"] * len(atoms))
             info = {"phase": "liquid", "element": "Cu"}
             frames += frames_of(atoms, temperature, rng, n_frames=n_frames, info=info, **steps)
         return frames

@@ -9,6 +9,8 @@ distribution shift. The MD frames come from ``scripts/make_local_structures.py``
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from ase import Atoms
 from ase.build import bulk
@@ -99,14 +101,20 @@ def load_local_structures(phase: str | None = None, element: str | None = "Cu") 
     Examples
     --------
     >>> frames = load_local_structures("bcc")
-    >>> sorted({f.info["temperature_K"] for f in frames})
+    >>> sorted({float(f.info["temperature_K"]) for f in frames})
     [300.0, 600.0, 900.0, 1100.0]
     """
-    frames = read_frames(local_structures_path())
-    keep = [
-        f
+    path = local_structures_path()
+    frames = _read_cached(str(path), path.stat().st_mtime_ns)
+    return [
+        f.copy()
         for f in frames
         if (phase is None or f.info.get("phase") == phase)
         and (element is None or f.info.get("element") == element)
     ]
-    return keep
+
+
+@lru_cache(maxsize=1)
+def _read_cached(path: str, mtime_ns: int) -> tuple[Atoms, ...]:
+    """The file's frames, read once per process (callers get copies)."""
+    return tuple(read_frames(path))

@@ -44,6 +44,7 @@ FEATURE_KINDS = ("bond_order", "averaged_q", "symmetry", "all")
 
 _LS = tuple(range(4, 13))
 _W_LS = (4, 6)
+_AVG2_LS = (4, 6, 8, 10, 12)
 _RADIAL_CENTRES = np.arange(0.85, 1.251, 0.05)
 _RADIAL_WIDTH = 0.05
 _ANGLE_CENTRES = np.linspace(-1.0, 1.0, 9)
@@ -115,8 +116,9 @@ def local_structure_features(
     atoms : ase.Atoms
         A monoatomic (or any) structure; periodic or a cluster.
     kind : {"bond_order", "averaged_q", "symmetry", "all"}
-        ``"bond_order"``: q_l and Lechner-Dellago averaged q_l for l = 4..12 and
-        w_4, w_6 of both (22 columns). ``"averaged_q"``: the averaged q_l alone
+        ``"bond_order"``: q_l and Lechner-Dellago averaged q_l for l = 4..12,
+        w_4 and w_6 of both, and the even-l q_l averaged twice (over the second
+        shell too; 27 columns). ``"averaged_q"``: the averaged q_l alone
         (9 columns). ``"symmetry"``: radial Gaussians of the scaled neighbour
         distances (9) and a Gaussian-smoothed bond-angle histogram (9).
         ``"all"``: bond order and symmetry functions.
@@ -165,7 +167,7 @@ def _bond_order(pairs, counts, n_atoms: int, *, averaged_only: bool):
         (weights, (pairs.i, np.arange(len(pairs.i)))), shape=(n_atoms, len(pairs.i))
     )
     averaging = pairs.adjacency(include_self=True)
-    plain_q, avg_q, plain_w, avg_w = [], [], [], []
+    plain_q, avg_q, avg2_q, plain_w, avg_w = [], [], [], [], []
     for ell in _LS:  # degrees, not atoms
         qlm = np.asarray(mean_over_bonds @ spherical_harmonics(ell, unit))
         avg_lm = np.asarray(averaging @ qlm)
@@ -174,14 +176,19 @@ def _bond_order(pairs, counts, n_atoms: int, *, averaged_only: bool):
             target.append(np.sqrt(4.0 * np.pi / (2 * ell + 1) * power))
             if ell in _W_LS:
                 w_target.append(_normalised_w(ell, lm, power))
+        if ell in _AVG2_LS:  # averaged once more: the second shell quiets the noise further
+            twice = np.asarray(averaging @ avg_lm)
+            power = (twice.real**2 + twice.imag**2).sum(axis=1)
+            avg2_q.append(np.sqrt(4.0 * np.pi / (2 * ell + 1) * power))
     if averaged_only:
         return np.column_stack(avg_q), [f"avg_q{ell}" for ell in _LS]
-    columns = plain_q + avg_q + plain_w + avg_w
+    columns = plain_q + avg_q + plain_w + avg_w + avg2_q
     names = (
         [f"q{ell}" for ell in _LS]
         + [f"avg_q{ell}" for ell in _LS]
         + [f"w{ell}" for ell in _W_LS]
         + [f"avg_w{ell}" for ell in _W_LS]
+        + [f"avg2_q{ell}" for ell in _AVG2_LS]
     )
     return np.column_stack(columns), names
 

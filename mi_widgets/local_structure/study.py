@@ -291,7 +291,8 @@ class UnsupervisedResult:
     curves : MixtureCurves
         BIC and entropy of mixtures in the latent space over K.
     k : int
-        Clusters chosen: the K at the elbow of the BIC.
+        Clusters chosen: the smallest K within 5 % of the whole BIC improvement
+        (the knee of the BIC curve).
     adjusted_rand : float
         Agreement of the K-cluster labelling with the truth.
     adjusted_rand_full : float
@@ -320,15 +321,15 @@ def unsupervised_study(
     *,
     sizes: Sequence[int] = (1, 2, 3, 4),
     ks: Sequence[int] = (1, 2, 3, 4, 5, 6),
-    max_atoms: int = 2000,
+    max_atoms: int = 4000,
     random_state: int | None = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> UnsupervisedResult:
     """Boattini et al.'s pipeline on the averaged q_l of ``frames``.
 
     An autoencoder per bottleneck size (elbow of the reconstruction error picks
-    the size), a Gaussian mixture per K in the latent space (the elbow of the BIC
-    picks K),
+    the size), a Gaussian mixture per K in the latent space (the knee of the BIC,
+    :func:`~mi_widgets.local_structure.unsupervised.smallest_sufficient`, picks K),
     and the adjusted Rand index against the hidden truth. At most ``max_atoms``
     atoms (a seeded subsample) keep the study interactive.
     """
@@ -339,6 +340,7 @@ def unsupervised_study(
         BondOrderAutoencoder,
         elbow,
         mixture_curves,
+        smallest_sufficient,
     )
 
     X, truth, _ = features_and_labels(frames, "averaged_q")
@@ -358,7 +360,7 @@ def unsupervised_study(
     chosen = int(elbow(sizes, errors))
     latent = models[chosen].transform(X)
     curves = mixture_curves(latent, ks, random_state=random_state)
-    k = int(elbow(curves.ks, curves.bic))
+    k = int(smallest_sufficient(curves.ks, curves.bic))
     if progress is not None:
         progress(total - 1, total)
     standardised = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)

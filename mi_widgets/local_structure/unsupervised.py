@@ -31,6 +31,7 @@ __all__ = [
     "bottleneck_curve",
     "elbow",
     "mixture_curves",
+    "smallest_sufficient",
 ]
 
 
@@ -45,7 +46,7 @@ class BondOrderAutoencoder(TransformerMixin, BaseEstimator):
         Units of the encoder's and decoder's hidden layers (tanh).
     alpha : float, default 1e-4
         L2 penalty.
-    max_iter : int, default 200
+    max_iter : int, default 400
         Epochs at most (Adam).
     random_state : int or None
 
@@ -73,7 +74,7 @@ class BondOrderAutoencoder(TransformerMixin, BaseEstimator):
         bottleneck: int = 2,
         hidden: int = 24,
         alpha: float = 1e-4,
-        max_iter: int = 200,
+        max_iter: int = 400,
         random_state: int | None = None,
     ) -> None:
         self.bottleneck = bottleneck
@@ -203,3 +204,22 @@ def elbow(x, y) -> float:
     ys = (y - y[-1]) / span if span else np.zeros_like(y)
     chord = 1.0 - xs  # the straight line from the first point to the last
     return float(x[np.argmax(chord - ys)])
+
+
+def smallest_sufficient(x, y, fraction: float = 0.05) -> float:
+    """The smallest x whose y is within ``fraction`` of the total improvement of the best.
+
+    For a criterion to minimise (BIC against the number of clusters): past this
+    point more components buy less than ``fraction`` of what the first ones bought,
+    the knee of the curve even when the minimum itself lies further out.
+
+    Examples
+    --------
+    >>> smallest_sufficient([1, 2, 3, 4, 5, 6], [5000, 2800, 2100, 1118, 1090, 1098])
+    4.0
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    best = y.min()
+    tolerance = fraction * (y[0] - best)
+    return float(x[np.flatnonzero(y - best <= tolerance)[0]])

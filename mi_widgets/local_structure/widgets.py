@@ -99,7 +99,8 @@ class LocalStructureLab(LabApp):
         self._test_frames = self._unseen_frames()
         self._build_controls()
         self._build_plots()
-        self._load_structure(load_local_structures("interface")[0], "crystal-liquid interface")
+        interface = load_local_structures("interface")[0]
+        self._load_structure(interface, "crystal-liquid interface", redraw=False)
         self.show_temperature(600.0)
         self._refresh_classifier()
 
@@ -206,6 +207,7 @@ class LocalStructureLab(LabApp):
         self.view = structure_view(load_local_structures("interface")[0], width="400px",
                                    height="360px")  # fmt: skip
         self.view_caption = widgets.HTML()
+        self.map_text = widgets.HTML()
         self.study_text = widgets.HTML(
             "<p>Press <b>Run autoencoder + GMM</b>: an autoencoder per bottleneck size, "
             "then Gaussian mixtures in the latent space (about a minute).</p>"
@@ -219,7 +221,6 @@ class LocalStructureLab(LabApp):
         }
 
     def _main(self):
-        self.map_text = widgets.HTML()
         maps = widgets.VBox([
             widgets.HBox(self._panes["maps"], layout=widgets.Layout(flex_flow="row wrap")),
             self.map_text,
@@ -333,13 +334,14 @@ class LocalStructureLab(LabApp):
         ]  # fmt: skip
         return crystals + self._liquid() + load_local_structures("fcc", element="Au")
 
-    def _load_structure(self, atoms, name: str) -> None:
+    def _load_structure(self, atoms, name: str, *, redraw: bool = True) -> None:
         features = local_structure_features(atoms, SHIPPED_FEATURES)
         cna = adaptive_cna(atoms) if len(atoms) >= 15 or atoms.pbc.any() else None
         self.structure, self._structure_name = atoms, name
         self._structure_features, self._cna = features, cna
         self._classify_structure()
-        update_structure(self.view, atoms=atoms, labels=self._view_labels())
+        if redraw:
+            self._redraw_view(new_atoms=True)
 
     def _classify_structure(self) -> None:
         f = self._structure_features
@@ -369,10 +371,11 @@ class LocalStructureLab(LabApp):
         self._shown_labels = labels
         return [_CLASS_INDEX.get(str(c), _OTHER) for c in labels]
 
-    def _redraw_view(self) -> None:
+    def _redraw_view(self, new_atoms: bool = False) -> None:
         labels = self._view_labels()
         kept = np.flatnonzero(self._shown_labels != REJECTED)
-        update_structure(self.view, labels=labels, highlight=kept)
+        atoms = self.structure if new_atoms else None
+        update_structure(self.view, atoms=atoms, labels=labels, highlight=kept)
         counts = {
             c: int((self._shown_labels == c).sum()) for c in (*LOCAL_STRUCTURE_CLASSES, REJECTED)
         }
