@@ -15,12 +15,17 @@ _BOKEHJS_LOADED = False
 
 FONT = "Helvetica, Arial, sans-serif"
 
-#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them).
+#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them);
+#: from 1000 px the main view stays beside the controls (narrower screens wrap it below).
 APP_CSS = """<style>
 .jupyter-widgets.widget-tab > .lm-TabBar .lm-TabBar-tab,
 .jupyter-widgets.widget-tab > .p-TabBar .p-TabBar-tab {
   flex: 0 0 auto !important; max-width: none !important; min-width: 60px !important;
 }
+@media (min-width: 1000px) {
+  .jupyter-widgets.mi-lab-body { flex-wrap: nowrap !important; }
+}
+.jupyter-widgets.mi-lab-body > .mi-lab-main { flex: 1 1 auto; }
 </style>"""
 
 
