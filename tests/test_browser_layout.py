@@ -2,8 +2,9 @@
 
 The bounding boxes of the first app on each page are checked: the main view starts right of
 the control column (not below it), the controls end inside the viewport, and no plot, canvas
-or the page itself is wider than the window. With ``MI_LAB_SCREENSHOTS=1`` the 1280-px
-screenshot of each lab is written to ``docs/images/`` (the README shows them).
+or the page itself is wider than the window; at 1280 px no text of the app is under 12 px.
+With ``MI_LAB_SCREENSHOTS=1`` the 1280-px screenshot of each lab is written to
+``docs/images/`` (the README shows them).
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ JS_BOXES = """(selector) => {
 }"""
 
 
+#: Texts of the first visible app drawn in a font under 12 px (the page's own HTML, not canvases).
+JS_SMALL_TEXT = """(selector) => {
+  const app = [...document.querySelectorAll(selector)].find(el => el.offsetWidth > 0);
+  const small = [];
+  const walker = document.createTreeWalker(app, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.offsetWidth === 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 11.5) small.push(`${node.textContent.trim().slice(0, 40)} (${size} px)`);
+  }
+  return small;
+}"""
+
+
 @pytest.mark.parametrize("lab", sorted(LABS))
 def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
     notebook, selector = LABS[lab]
@@ -65,6 +81,8 @@ def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
         for plot in boxes["plots"]:
             assert plot["right"] <= viewport + 1, f"plot cut off at the right, {where}"
         if width == 1280:
+            small = page.evaluate(JS_SMALL_TEXT, ".mi-lab-app")
+            assert small == [], f"text under 12 px in lab {lab}: {small[:10]}"
             page.locator(selector).first.evaluate("el => el.scrollIntoView()")
             png = page.screenshot()  # what a 1280-px screen shows from the app's top
             ARTIFACTS.mkdir(parents=True, exist_ok=True)

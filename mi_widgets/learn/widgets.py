@@ -381,7 +381,7 @@ class PermutationImportanceExplorer(LabApp):
             marker="triangle",
             legend_label="after shuffling",
         )
-        style_legend(self.scatter_figure, "top_left")
+        style_legend(self.scatter_figure, outside="below")
 
         self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
         self.correlation_figure = new_figure(
@@ -555,7 +555,7 @@ class RejectOptionExplorer(LabApp):
         )
         self._span = Span(location=theta, dimension="height", line_color="#333333", line_width=2)
         fig.add_layout(self._span)
-        style_legend(fig, "bottom_left")
+        style_legend(fig, outside="below")
         self.figure = fig
         self.set_theta(theta)
 
@@ -913,7 +913,7 @@ class ModelChoiceLab(LabApp):
                 legend_label=name,
             )
             self._curve_sources.append(source)
-        style_legend(self.fig_curves, "bottom_left")
+        style_legend(self.fig_curves, outside="below")
 
         self.fig_search = new_figure(
             "Grid vs random search (KRR), 16 settings each",
@@ -954,8 +954,8 @@ class ModelChoiceLab(LabApp):
                 legend_label=name,
             )
             self._gamma_sources.append(points)
-        style_legend(self.fig_search)
-        style_legend(self.fig_gamma)
+        style_legend(self.fig_search, outside="below")
+        style_legend(self.fig_gamma, outside="below")
 
         self.fig_depth = new_figure(
             "Network depth (ElemNet-style MLP)",
@@ -975,7 +975,7 @@ class ModelChoiceLab(LabApp):
                 Whisker(source=source, base="depth", lower="lower", upper="upper")
             )
             self._depth_sources.append(source)
-        style_legend(self.fig_depth)
+        style_legend(self.fig_depth, outside="below")
 
         self.fig_epochs = new_figure(
             "Training length (3 x 64 MLP)",
@@ -1006,7 +1006,7 @@ class ModelChoiceLab(LabApp):
             location=0, dimension="height", line_color="#333333", line_dash="dashed"
         )
         self.fig_epochs.add_layout(self._epoch_span)
-        style_legend(self.fig_epochs)
+        style_legend(self.fig_epochs, outside="below")
 
         self.fig_choice = new_figure(
             "Model choice: CV on the training split",
