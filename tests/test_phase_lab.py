@@ -66,9 +66,11 @@ def test_uncertainty_map_has_a_colour_bar_spanning_its_values(lab):
     assert not lab.uncertainty_bar.visible
 
 
-def test_axis_titles_carry_units(lab):
+def test_axis_titles_carry_units_and_the_legend_covers_no_data(lab):
     assert lab.map_figure.xaxis[0].axis_label == "x_B (mole fraction)"
     assert lab.map_figure.yaxis[0].axis_label == "T (K)"
+    assert "<th style='padding:0 4px'>T (K)</th>" in lab.proposal_table.value
+    assert lab.curve_figure.legend[0] in lab.curve_figure.below
 
 
 def test_views_truth_and_batches(lab):

@@ -25,6 +25,7 @@ from mi_widgets.viz import (
     download_link,
     new_figure,
     replace_data,
+    style_legend,
 )
 from mi_widgets.viz.app import LabApp
 from mi_widgets.viz.upload import UploadedFile
@@ -308,7 +309,7 @@ class PhaseDiagramLab(LabApp):
             line_dash="dashed",
             legend_label="random sampling",
         )
-        curve.legend.location = "bottom_right"
+        style_legend(curve, outside="below")  # a rising curve would run under it
         self.curve_figure = curve
         self.map_pane = bokeh_pane(fig)
         self.curve_pane = bokeh_pane(curve)
@@ -769,7 +770,11 @@ class PhaseDiagramLab(LabApp):
             self.diagram.coordinates, self.diagram.columns, self.proposals, uncertainty
         )
         rows = [line.split(",") for line in text.strip().splitlines()]
-        rows[0] = ["u" if h == "uncertainty" else h for h in rows[0]]  # narrow card
+        # narrow card: short headers, temperatures with their unit
+        rows[0] = [
+            "u" if h == "uncertainty" else (f"{h[:-2]} (K)" if h.endswith("_K") else h)
+            for h in rows[0]
+        ]
         head = "".join(f"<th style='padding:0 4px'>{html.escape(h)}</th>" for h in rows[0])
         body = "".join(
             "<tr>"
