@@ -257,3 +257,10 @@ def test_legends_sit_below_the_plots_where_they_cover_no_data(explorer):
         assert fig.legend, fig.title.text
         assert _legends_inside(fig) == [], fig.title.text
         assert fig.legend[0] in fig.below
+
+
+def test_importance_axis_holds_every_error_bar(explorer):
+    data = explorer._bar_source.data
+    x_range = explorer.bar_figure.x_range
+    assert x_range.start <= min(0.0, min(data["lower"]))
+    assert x_range.end > max(data["upper"])  # the longest whisker is not cut off

@@ -21,6 +21,7 @@ from bokeh.models import (
     ColumnDataSource,
     FactorRange,
     LinearColorMapper,
+    Range1d,
     Span,
     TapTool,
     Whisker,
@@ -326,6 +327,7 @@ class PermutationImportanceExplorer(LabApp):
             width=440,
             height=560,
             y_range=FactorRange(factors=[]),
+            x_range=Range1d(0.0, 1.0),  # set from the bars and their error bars (_draw_bars)
             tools="tap,reset,save",
             x_axis_label="increase of MAE (units of the target)",
         )
@@ -456,6 +458,10 @@ class PermutationImportanceExplorer(LabApp):
         self.bar_figure.height = int(np.clip(22 * len(names) + 90, 300, 1200))
         self._bar_source.selected.indices = []
         replace_data(self._bar_source, feature=names, mean=mean, lower=mean - std, upper=mean + std)
+        # DataRange1d ignores the whiskers: fit the range to them so none is cut off
+        low, high = min(0.0, float((mean - std).min())), max(0.0, float((mean + std).max()))
+        pad = 0.05 * ((high - low) or 1.0)
+        self.bar_figure.x_range.update(start=low - (pad if low < 0 else 0.0), end=high + pad)
 
     def _draw_correlation(self) -> None:
         correlation = CorrelationFilter(threshold=1.0).fit(self.X).correlation_
