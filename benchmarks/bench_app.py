@@ -51,13 +51,13 @@ VISIBLE_PROBE = """
     }
     return false;
   };
-  const poll = () => {
-    if (window.__miAppVisible === undefined && seen()) {
+  // a timer, not requestAnimationFrame: pages in the background get no animation frames
+  const timer = setInterval(() => {
+    if (seen()) {
       window.__miAppVisible = performance.now() / 1000;
+      clearInterval(timer);
     }
-    if (window.__miAppVisible === undefined) requestAnimationFrame(poll);
-  };
-  requestAnimationFrame(poll);
+  }, 50);
 })();
 """.replace("SELECTOR", repr(APP))
 
