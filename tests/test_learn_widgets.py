@@ -264,3 +264,18 @@ def test_importance_axis_holds_every_error_bar(explorer):
     x_range = explorer.bar_figure.x_range
     assert x_range.start <= min(0.0, min(data["lower"]))
     assert x_range.end > max(data["upper"])  # the longest whisker is not cut off
+
+
+def test_depth_and_choice_ranges_follow_their_error_bars():
+    from bokeh.models import Scatter
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    lab = ModelChoiceLab(X, X[:, 0], n_samples=40)
+    for fig in (lab.fig_depth, lab.fig_choice):
+        fields = {
+            r.glyph.y.get("field") if isinstance(r.glyph.y, dict) else r.glyph.y
+            for r in fig.renderers
+            if isinstance(r.glyph, Scatter)
+        }
+        assert {"lower", "upper"} <= fields, fig.title.text  # the automatic range sees them

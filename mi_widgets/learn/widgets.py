@@ -67,6 +67,15 @@ def _warning_html(notes: Sequence[str]) -> str:
     )
 
 
+def _hold_in_range(fig: Any, source: ColumnDataSource, x: str) -> None:
+    """Keep a figure's automatic y range around its error bars (whiskers alone are ignored).
+
+    Invisible points at ``lower`` and ``upper`` make bokeh's ``DataRange1d`` include them.
+    """
+    for y in ("lower", "upper"):
+        fig.scatter(x, y, source=source, alpha=0.0, size=1)
+
+
 class PermutationImportanceExplorer(LabApp):
     """Permutation feature importance of a fitted regression model, explorable by clicking.
 
@@ -980,6 +989,7 @@ class ModelChoiceLab(LabApp):
             self.fig_depth.add_layout(
                 Whisker(source=source, base="depth", lower="lower", upper="upper")
             )
+            _hold_in_range(self.fig_depth, source, "depth")
             self._depth_sources.append(source)
         style_legend(self.fig_depth, outside="below")
 
@@ -1029,4 +1039,5 @@ class ModelChoiceLab(LabApp):
         self.fig_choice.add_layout(
             Whisker(source=self._choice_source, base="name", lower="lower", upper="upper")
         )
+        _hold_in_range(self.fig_choice, self._choice_source, "name")
         self.fig_choice.y_range.start = 0
