@@ -191,12 +191,13 @@ one page at a time; "8 at once" opens eight pages of the same lab together (eigh
 two cores). Voila (progressive rendering off, its default) shows the cells only once every
 cell of the notebook has run, so the whole notebook counts, not only the cells up to the app.
 The two CPU columns are the cells' CPU time in a fresh interpreter (imports included), which
-does not depend on the machine's load.
+depends far less on the machine's load than the wall times do.
 
-What was cut: lab 11 already runs its four studies only when a button is pressed (CPU before
-the page shows: about 0.5 s, was 39-50 s of wall time); lab 08's exercise cell (the original's
-sigma x dimension search) uses 4 k-means restarts instead of 10, which gives the same scores and
-choice (sigma 90, dimension 10, index 3675) for 2.5x less CPU (whole notebook 9.0 -> 6.0 s CPU).
+What was cut: lab 11 runs its four studies only when a button is pressed, so its page costs
+about 2 s of CPU, imports included (it was 39-50 s of wall time); lab 08's exercise cell (the
+original's sigma x dimension search) uses 4 k-means restarts instead of 10, which gives the same
+scores and choice (sigma 90, dimension 10, index 3675) for 2.5x less CPU (6.0 -> 2.4 s; the
+whole notebook 9.0 -> 6.0 s CPU, both run in one process after labs 00 and 01).
 What remains: lab 08 (fitting the Si map, 2.8 s CPU, and the search) and lab 10 (cross-validating
 the model zoo twice, 2.3 s CPU, and the forest) are the slowest; with eight pages at once the
 kernels share two cores, so the time grows with the sum of their CPU. Voila's progressive
