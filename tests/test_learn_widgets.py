@@ -237,3 +237,45 @@ def test_uploaded_names_are_escaped():
     explorer.load_csv(content, "t.csv")
     explorer.select(evil)
     assert "<img" not in explorer.mae_label.value and "&lt;img" in explorer.mae_label.value
+
+
+def _legends_inside(fig) -> list:
+    from bokeh.models import Legend
+
+    return [item for item in fig.center if isinstance(item, Legend)]
+
+
+def test_legends_sit_below_the_plots_where_they_cover_no_data(explorer):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    lab = ModelChoiceLab(X, X[:, 0], n_samples=40)
+    figures = [lab.fig_curves, lab.fig_search, lab.fig_gamma, lab.fig_depth, lab.fig_epochs]
+    proba = np.column_stack([np.linspace(0, 1, 20), 1 - np.linspace(0, 1, 20)])
+    reject = RejectOptionExplorer(proba, np.arange(20) % 2)
+    figures += [explorer.scatter_figure, reject.figure]
+    for fig in figures:
+        assert fig.legend, fig.title.text
+        assert _legends_inside(fig) == [], fig.title.text
+        assert fig.legend[0] in fig.below
+
+
+def test_importance_axis_holds_every_error_bar(explorer):
+    data = explorer._bar_source.data
+    x_range = explorer.bar_figure.x_range
+    assert x_range.start <= min(0.0, min(data["lower"]))
+    assert x_range.end > max(data["upper"])  # the longest whisker is not cut off
+
+
+def test_depth_and_choice_ranges_follow_their_error_bars():
+    from bokeh.models import Scatter
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    lab = ModelChoiceLab(X, X[:, 0], n_samples=40)
+    for fig in (lab.fig_depth, lab.fig_choice):
+        fields = {
+            r.glyph.y.get("field") if isinstance(r.glyph.y, dict) else r.glyph.y
+            for r in fig.renderers
+            if isinstance(r.glyph, Scatter)
+        }
+        assert {"lower", "upper"} <= fields, fig.title.text  # the automatic range sees them

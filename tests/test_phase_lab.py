@@ -51,6 +51,28 @@ def test_step_measures_the_highlighted_proposal(lab):
     assert lab.proposals.tolist() == proposed  # the same seeded start
 
 
+def test_uncertainty_map_has_a_colour_bar_spanning_its_values(lab):
+    assert not lab.uncertainty_bar.visible  # the phase view shows classes, not a scale
+    lab.set_view("uncertainty")
+    u = lab.sampler.uncertainty_
+    assert lab.uncertainty_bar.visible
+    assert lab.uncertainty_mapper.high == pytest.approx(u.max())
+    darkest = lab.map_source.data["color"][int(np.argmax(u))]
+    assert darkest == lab.uncertainty_mapper.palette[-1]  # the scale is used in full
+    lab.reveal_truth(True)
+    assert not lab.uncertainty_bar.visible
+    lab.reveal_truth(False)
+    lab.set_view("phases")
+    assert not lab.uncertainty_bar.visible
+
+
+def test_axis_titles_carry_units_and_the_legend_covers_no_data(lab):
+    assert lab.map_figure.xaxis[0].axis_label == "x_B (mole fraction)"
+    assert lab.map_figure.yaxis[0].axis_label == "T (K)"
+    assert "<th style='padding:0 4px'>T (K)</th>" in lab.proposal_table.value
+    assert lab.curve_figure.legend[0] in lab.curve_figure.below
+
+
 def test_views_truth_and_batches(lab):
     lab.set_view("uncertainty")
     uncertainty_colors = list(lab.map_source.data["color"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.palettes import Greens256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
@@ -25,6 +25,7 @@ from mi_widgets.viz import (
     download_link,
     new_figure,
     replace_data,
+    style_legend,
 )
 from mi_widgets.viz.app import LabApp
 from mi_widgets.viz.upload import UploadedFile
@@ -36,6 +37,23 @@ STARTS = ("random", "unary_binary")
 #: Largest candidate set for which the lab offers the dense RBF graph (O(N^2) memory and time).
 DENSE_GRAPH_LIMIT = 3000
 _UNCERTAINTY_COLORS = np.array(Greens256[::-1])  # white = certain, dark green = uncertain
+
+
+def _axis_label(column: str) -> str:
+    """An axis title with its unit for the usual column names (``T_K`` -> ``T (K)``).
+
+    Examples
+    --------
+    >>> _axis_label("T_K"), _axis_label("x_B"), _axis_label("depth")
+    ('T (K)', 'x_B (mole fraction)', 'depth')
+    """
+    if column.endswith("_K"):
+        return f"{column[:-2]} (K)"
+    if column.startswith("x_"):
+        return f"{column} (mole fraction)"
+    return column
+
+
 _SQRT3_2 = math.sqrt(3.0) / 2.0
 
 
@@ -247,6 +265,19 @@ class PhaseDiagramLab(LabApp):
             line_color="#D55E00",
             line_width=3,
         )
+        # shown with the uncertainty view; its top follows the largest uncertainty on the map
+        self.uncertainty_mapper = LinearColorMapper(
+            palette=list(_UNCERTAINTY_COLORS), low=0.0, high=1.0
+        )
+        self.uncertainty_bar = ColorBar(
+            color_mapper=self.uncertainty_mapper,
+            title="uncertainty",
+            width=14,
+            visible=False,
+            title_text_font_size="13px",
+            major_label_text_font_size="12px",
+        )
+        fig.add_layout(self.uncertainty_bar, "right")
         fig.hover.tooltips = [("x", "@x{0.000}"), ("y", "@y{0.000}")]
         fig.hover.renderers = [self.map_glyph]
         self.map_figure = fig
@@ -278,7 +309,7 @@ class PhaseDiagramLab(LabApp):
             line_dash="dashed",
             legend_label="random sampling",
         )
-        curve.legend.location = "bottom_right"
+        style_legend(curve, outside="below")  # a rising curve would run under it
         self.curve_figure = curve
         self.map_pane = bokeh_pane(fig)
         self.curve_pane = bokeh_pane(curve)
@@ -641,8 +672,8 @@ class PhaseDiagramLab(LabApp):
             replace_data(self.outline_source, x=[], y=[])
             replace_data(self.corner_source, x=[], y=[], text=[], align=[])
             cols = self.diagram.columns
-            fig.xaxis.axis_label = cols[0]
-            fig.yaxis.axis_label = cols[1] if len(cols) > 1 else ""
+            fig.xaxis.axis_label = _axis_label(cols[0])
+            fig.yaxis.axis_label = _axis_label(cols[1]) if len(cols) > 1 else ""
             for rng, values in ((fig.x_range, self.px), (fig.y_range, self.py)):
                 pad = 0.03 * (np.ptp(values) or 1.0)
                 rng.update(start=float(values.min() - pad), end=float(values.max() + pad))
@@ -666,7 +697,11 @@ class PhaseDiagramLab(LabApp):
             self.map_figure.title.text = "No measurements yet"
         elif self.view_choice.value == "uncertainty":
             u = self.sampler.uncertainty_
-            colors = _UNCERTAINTY_COLORS[np.clip((u * 255).astype(int), 0, 255)].tolist()
+            # the full palette spans 0 .. the largest uncertainty (least-confident scores stay
+            # below 1 - 1/classes, which left the map pale on a 0-1 scale)
+            top = float(u.max()) if u.max() > 0 else 1.0
+            colors = _UNCERTAINTY_COLORS[np.clip((u / top * 255).astype(int), 0, 255)].tolist()
+            self.uncertainty_mapper.high = top
             alpha = np.ones(len(u))
             score = self.sampler.score.replace("_", " ")
             self.map_figure.title.text = f"Uncertainty ({score}; darker = less certain)"
@@ -675,6 +710,9 @@ class PhaseDiagramLab(LabApp):
             colors = self._colors(predicted)
             alpha = 0.25 + 0.75 * self.sampler.confidence_
             self.map_figure.title.text = "Estimated phases (opacity = confidence)"
+        self.uncertainty_bar.visible = (
+            bool(fitted) and not show_truth and self.view_choice.value == "uncertainty"
+        )
         replace_data(self.map_source, x=self.px, y=self.py, color=colors, alpha=alpha)
         measured = np.flatnonzero(self.sampler.measured_mask)
         labels = self.sampler.labels[measured]
@@ -732,7 +770,11 @@ class PhaseDiagramLab(LabApp):
             self.diagram.coordinates, self.diagram.columns, self.proposals, uncertainty
         )
         rows = [line.split(",") for line in text.strip().splitlines()]
-        rows[0] = ["u" if h == "uncertainty" else h for h in rows[0]]  # narrow card
+        # narrow card: short headers, temperatures with their unit
+        rows[0] = [
+            "u" if h == "uncertainty" else (f"{h[:-2]} (K)" if h.endswith("_K") else h)
+            for h in rows[0]
+        ]
         head = "".join(f"<th style='padding:0 4px'>{html.escape(h)}</th>" for h in rows[0])
         body = "".join(
             "<tr>"

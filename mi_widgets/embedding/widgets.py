@@ -503,7 +503,7 @@ def paper_maps(comparison: MapComparison, class_names: Sequence[str] = TRAINING_
                 color=class_color(int(k)),
                 legend_label=label,
             )
-        style_legend(fig, "top_left")
+        style_legend(fig, outside="below")
         figures.append(fig)
     pane = bokeh_pane(row(*figures))
     pane.add_class("mi-paper-maps")

@@ -21,6 +21,7 @@ from bokeh.models import (
     ColumnDataSource,
     FactorRange,
     LinearColorMapper,
+    Range1d,
     Span,
     TapTool,
     Whisker,
@@ -64,6 +65,15 @@ def _warning_html(notes: Sequence[str]) -> str:
     return "".join(
         f'<div style="color:#a15c00;margin-top:4px;">{html.escape(n)}</div>' for n in notes
     )
+
+
+def _hold_in_range(fig: Any, source: ColumnDataSource, x: str) -> None:
+    """Keep a figure's automatic y range around its error bars (whiskers alone are ignored).
+
+    Invisible points at ``lower`` and ``upper`` make bokeh's ``DataRange1d`` include them.
+    """
+    for y in ("lower", "upper"):
+        fig.scatter(x, y, source=source, alpha=0.0, size=1)
 
 
 class PermutationImportanceExplorer(LabApp):
@@ -326,6 +336,7 @@ class PermutationImportanceExplorer(LabApp):
             width=440,
             height=560,
             y_range=FactorRange(factors=[]),
+            x_range=Range1d(0.0, 1.0),  # set from the bars and their error bars (_draw_bars)
             tools="tap,reset,save",
             x_axis_label="increase of MAE (units of the target)",
         )
@@ -381,7 +392,7 @@ class PermutationImportanceExplorer(LabApp):
             marker="triangle",
             legend_label="after shuffling",
         )
-        style_legend(self.scatter_figure, "top_left")
+        style_legend(self.scatter_figure, outside="below")
 
         self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
         self.correlation_figure = new_figure(
@@ -456,6 +467,10 @@ class PermutationImportanceExplorer(LabApp):
         self.bar_figure.height = int(np.clip(22 * len(names) + 90, 300, 1200))
         self._bar_source.selected.indices = []
         replace_data(self._bar_source, feature=names, mean=mean, lower=mean - std, upper=mean + std)
+        # DataRange1d ignores the whiskers: fit the range to them so none is cut off
+        low, high = min(0.0, float((mean - std).min())), max(0.0, float((mean + std).max()))
+        pad = 0.05 * ((high - low) or 1.0)
+        self.bar_figure.x_range.update(start=low - (pad if low < 0 else 0.0), end=high + pad)
 
     def _draw_correlation(self) -> None:
         correlation = CorrelationFilter(threshold=1.0).fit(self.X).correlation_
@@ -555,7 +570,7 @@ class RejectOptionExplorer(LabApp):
         )
         self._span = Span(location=theta, dimension="height", line_color="#333333", line_width=2)
         fig.add_layout(self._span)
-        style_legend(fig, "bottom_left")
+        style_legend(fig, outside="below")
         self.figure = fig
         self.set_theta(theta)
 
@@ -913,7 +928,7 @@ class ModelChoiceLab(LabApp):
                 legend_label=name,
             )
             self._curve_sources.append(source)
-        style_legend(self.fig_curves, "bottom_left")
+        style_legend(self.fig_curves, outside="below")
 
         self.fig_search = new_figure(
             "Grid vs random search (KRR), 16 settings each",
@@ -954,8 +969,8 @@ class ModelChoiceLab(LabApp):
                 legend_label=name,
             )
             self._gamma_sources.append(points)
-        style_legend(self.fig_search)
-        style_legend(self.fig_gamma)
+        style_legend(self.fig_search, outside="below")
+        style_legend(self.fig_gamma, outside="below")
 
         self.fig_depth = new_figure(
             "Network depth (ElemNet-style MLP)",
@@ -974,8 +989,9 @@ class ModelChoiceLab(LabApp):
             self.fig_depth.add_layout(
                 Whisker(source=source, base="depth", lower="lower", upper="upper")
             )
+            _hold_in_range(self.fig_depth, source, "depth")
             self._depth_sources.append(source)
-        style_legend(self.fig_depth)
+        style_legend(self.fig_depth, outside="below")
 
         self.fig_epochs = new_figure(
             "Training length (3 x 64 MLP)",
@@ -1006,7 +1022,7 @@ class ModelChoiceLab(LabApp):
             location=0, dimension="height", line_color="#333333", line_dash="dashed"
         )
         self.fig_epochs.add_layout(self._epoch_span)
-        style_legend(self.fig_epochs)
+        style_legend(self.fig_epochs, outside="below")
 
         self.fig_choice = new_figure(
             "Model choice: CV on the training split",
@@ -1023,4 +1039,5 @@ class ModelChoiceLab(LabApp):
         self.fig_choice.add_layout(
             Whisker(source=self._choice_source, base="name", lower="lower", upper="upper")
         )
+        _hold_in_range(self.fig_choice, self._choice_source, "name")
         self.fig_choice.y_range.start = 0

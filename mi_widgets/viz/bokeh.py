@@ -9,18 +9,25 @@ from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 from jupyter_bokeh import BokehModel
 
+from mi_widgets._errors import MIInputError
+
 __all__ = ["bokeh_pane", "new_figure", "replace_data", "setup_notebook"]
 
 _BOKEHJS_LOADED = False
 
 FONT = "Helvetica, Arial, sans-serif"
 
-#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them).
+#: Page-wide styles for the apps: tab titles at their natural width (ipywidgets cuts them);
+#: from 1000 px the main view stays beside the controls (narrower screens wrap it below).
 APP_CSS = """<style>
 .jupyter-widgets.widget-tab > .lm-TabBar .lm-TabBar-tab,
 .jupyter-widgets.widget-tab > .p-TabBar .p-TabBar-tab {
   flex: 0 0 auto !important; max-width: none !important; min-width: 60px !important;
 }
+@media (min-width: 1000px) {
+  .jupyter-widgets.mi-lab-body { flex-wrap: nowrap !important; }
+}
+.jupyter-widgets.mi-lab-body > .mi-lab-main { flex: 1 1 auto; }
 </style>"""
 
 
@@ -106,13 +113,38 @@ def new_figure(
     return fig
 
 
-def style_legend(fig: figure, location: str = "top_right") -> None:
-    """Give a figure's legend the shared look (call after adding labelled glyphs)."""
+def style_legend(fig: figure, location: str = "top_right", *, outside: str | None = None) -> None:
+    """Give a figure's legend the shared look (call after adding labelled glyphs).
+
+    Parameters
+    ----------
+    fig : bokeh figure
+    location : str, default "top_right"
+        Corner of the plot area for a legend inside it.
+    outside : {"below", "right"}, optional
+        Put the legend beside the plot area instead, where it never covers data
+        (``"below"`` lays the entries out in a row).
+
+    Examples
+    --------
+    >>> fig = new_figure()
+    >>> _ = fig.line([0, 1], [0, 1], legend_label="a")
+    >>> style_legend(fig, outside="below")
+    >>> len(fig.below) - 1, fig.legend[0].orientation  # the x axis and the legend
+    (1, 'horizontal')
+    """
+    if outside not in (None, "below", "right"):
+        raise MIInputError(f"outside must be 'below' or 'right', not {outside!r}.")
     for legend in fig.legend:
         legend.location = location
         legend.label_text_font_size = "12px"
         legend.background_fill_alpha = 0.8
         legend.click_policy = "hide"
+        if outside is not None:
+            fig.center = [item for item in fig.center if item is not legend]
+            legend.location = "center"
+            legend.orientation = "horizontal" if outside == "below" else "vertical"
+            fig.add_layout(legend, outside)
 
 
 class _BokehPane(BokehModel):

@@ -54,9 +54,11 @@ def lab_layout(
         list(controls), layout=widgets.Layout(width=controls_width, min_width=controls_width)
     )
     panel.add_class("mi-controls")
+    main.add_class("mi-lab-main")
     body = widgets.HBox(
         [panel, main], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
     )
+    body.add_class("mi-lab-body")  # setup_notebook's styles keep it on one row from 1000 px
     rows: list[widgets.Widget] = [header]
     if banner is not None:
         rows.append(banner)

@@ -1,0 +1,92 @@
+"""Every lab on a laptop or projector (1024x768, 1280x800): main plot beside the controls.
+
+The bounding boxes of the first app on each page are checked: the main view starts right of
+the control column (not below it), the controls end inside the viewport, and no plot, canvas
+or the page itself is wider than the window; at 1280 px no text of the app is under 12 px.
+With ``MI_LAB_SCREENSHOTS=1`` the 1280-px screenshot of each lab is written to
+``docs/images/`` (the README shows them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from browser_helpers import wait_for_idle
+from conftest import ARTIFACTS
+
+DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+LABS = {
+    "01": ("01_materials_data_with_ase.ipynb", ".mi-structure-explorer"),
+    "08": ("08_tslpp_structure_analysis.ipynb", ".mi-lab-app"),
+    "09": ("09_phase_diagram_sampling.ipynb", ".mi-lab-app"),
+    "10": ("10_property_prediction_importance.ipynb", ".mi-lab-app"),
+    "11": ("11_model_choice_and_hyperparameters.ipynb", ".mi-lab-app"),
+}
+VIEWPORTS = [(1024, 768), (1280, 800)]
+pytestmark = pytest.mark.browser
+
+#: Boxes of the first visible app's control column, its main view, and every plot inside it.
+JS_BOXES = """(selector) => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+            width: r.width, height: r.height}; };
+  const app = [...document.querySelectorAll(selector)].find(el => el.offsetWidth > 0);
+  const controls = app.querySelector('.mi-controls');
+  const main = controls.nextElementSibling;
+  const plots = [...main.querySelectorAll('canvas, .bk-Figure, .bk-root, .widget-html-content')]
+    .filter(el => el.offsetWidth > 0 && el.offsetHeight > 0)
+    .map(box);
+  const doc = document.scrollingElement;
+  return {controls: box(controls), main: box(main), plots: plots,
+          viewport: doc.clientWidth, page: doc.scrollWidth,
+          mainOverflow: main.scrollWidth - main.clientWidth};
+}"""
+
+
+#: Texts of the first visible app drawn in a font under 12 px (the page's own HTML, not canvases).
+JS_SMALL_TEXT = """(selector) => {
+  const app = [...document.querySelectorAll(selector)].find(el => el.offsetWidth > 0);
+  const small = [];
+  const walker = document.createTreeWalker(app, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.offsetWidth === 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 11.5) small.push(`${node.textContent.trim().slice(0, 40)} (${size} px)`);
+  }
+  return small;
+}"""
+
+
+@pytest.mark.parametrize("lab", sorted(LABS))
+def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
+    notebook, selector = LABS[lab]
+    page = open_app(notebook, wait_for=None)
+    # the app appears once every cell has run: allow for a loaded machine
+    page.locator(selector).first.wait_for(state="visible", timeout=300_000)
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        wait_for_idle(page)
+        boxes = page.evaluate(JS_BOXES, ".mi-lab-app")
+        controls, main, viewport = boxes["controls"], boxes["main"], boxes["viewport"]
+        where = f"lab {lab} at {width}x{height}: {boxes}"
+        assert main["left"] >= controls["right"] - 1, f"main view below the controls, {where}"
+        assert main["top"] < controls["bottom"], f"main view below the controls, {where}"
+        assert controls["right"] <= viewport + 1, f"controls cut off, {where}"
+        assert main["right"] <= viewport + 1, f"main view cut off, {where}"
+        assert boxes["page"] <= viewport + 1, f"the page scrolls sideways, {where}"
+        assert boxes["mainOverflow"] <= 1, f"the main view clips its content, {where}"
+        for plot in boxes["plots"]:
+            assert plot["right"] <= viewport + 1, f"plot cut off at the right, {where}"
+        if width == 1280:
+            small = page.evaluate(JS_SMALL_TEXT, ".mi-lab-app")
+            assert small == [], f"text under 12 px in lab {lab}: {small[:10]}"
+            page.locator(selector).first.evaluate("el => el.scrollIntoView()")
+            png = page.screenshot()  # what a 1280-px screen shows from the app's top
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            (ARTIFACTS / f"layout_lab{lab}_{width}.png").write_bytes(png)
+            if os.environ.get("MI_LAB_SCREENSHOTS"):
+                DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+                (DOCS_IMAGES / f"lab{lab}_{width}.png").write_bytes(png)
