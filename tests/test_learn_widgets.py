@@ -24,7 +24,7 @@ def alloy_split():
     return train_test_split(data.X, data.y, test_size=0.3, random_state=0), data.names
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def explorer(alloy_split):
     (X_train, X_test, y_train, y_test), names = alloy_split
     model = make_regressor("random_forest", n_estimators=30).fit(X_train, y_train)

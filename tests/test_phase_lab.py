@@ -7,6 +7,7 @@ import html
 
 import numpy as np
 import pytest
+from browser_helpers import wait_until
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.active.widgets import PhaseDiagramLab, plot_coordinates
@@ -231,16 +232,17 @@ def test_step_in_voila_changes_map_and_curve(open_app):
     canvases.first.wait_for(state="attached", timeout=60_000)
     map_before = page.locator(".mi-pd-map").screenshot()
     curve_before = page.locator(".mi-pd-curve").screenshot()
-    for _ in range(3):
+    for n_measured in (6, 7, 8):
         page.get_by_role("button", name="Step").click()
-        page.wait_for_timeout(1000)
-    page.wait_for_function(
-        "() => document.querySelector('.mi-pd-status').innerText.includes('8 measured')",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(1000)
-    assert page.locator(".mi-pd-map").screenshot() != map_before
-    assert page.locator(".mi-pd-curve").screenshot() != curve_before
+        page.wait_for_function(
+            f"() => document.querySelector('.mi-pd-status').innerText"
+            f".includes('{n_measured} measured')",
+            timeout=60_000,
+        )
+    wait_until(page, lambda: page.locator(".mi-pd-map").screenshot() != map_before,
+               timeout_s=60, message="map redrawn")  # fmt: skip
+    wait_until(page, lambda: page.locator(".mi-pd-curve").screenshot() != curve_before,
+               timeout_s=60, message="curve redrawn")  # fmt: skip
     assert "Macro-F1" in status.inner_text()
     from tests.conftest import error_outputs, real_console_errors
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelPropagation, LabelSpreading
 
 from mi_widgets._errors import MIInputError
-from mi_widgets._reference import reference_dir
 from mi_widgets.active.io import read_phase_csv
 from mi_widgets.active.propagation import knn_affinity, propagate, propagation_operator
 from mi_widgets.active.sampling import (
@@ -54,13 +55,25 @@ def check_same_as_sklearn(X, y, estimator, score):
     np.testing.assert_array_equal(sampler.predict(), model.transduction_)
 
 
+def _pdc_toy_csv(folder) -> Path:
+    """The original PDC's toy input, rebuilt from its description (its repository has no
+    licence, so the file is not shipped): a 10 x 10 grid, parameter 1 = 0..90, parameter 2 =
+    100..1000, four points measured, in the original's format (no final newline)."""
+    measured = {(50, 200): 2, (10, 500): 1, (70, 700): 0, (30, 800): 0}
+    rows = ["#phase, parameter 1, parameter2"]
+    for p1 in range(0, 100, 10):
+        for p2 in range(100, 1100, 100):
+            label = measured.get((p1, p2), "")
+            rows.append(f"{label},{p1},{p2}")
+    path = Path(folder) / "data.csv"
+    path.write_text("\n".join(rows))
+    return path
+
+
 @pytest.mark.parametrize("estimator", ["label_propagation", "label_spreading"])
 @pytest.mark.parametrize("score", ["least_confident", "margin", "entropy"])
-def test_rbf_reproduces_original_on_pdc_data(estimator, score):
-    path = reference_dir("pdc", "data.csv")
-    if path is None:
-        pytest.skip("reference data pdc/data.csv not found (set MI_LAB_REFERENCE)")
-    obs = read_phase_csv(path)
+def test_rbf_reproduces_original_on_pdc_data(estimator, score, tmp_path):
+    obs = read_phase_csv(_pdc_toy_csv(tmp_path))
     y = np.array([-1 if v is None else v for v in obs.labels])
     assert (y >= 0).sum() == 4
     check_same_as_sklearn(obs.coordinates, y, estimator, score)

@@ -110,11 +110,10 @@ def test_script_regenerates_small_data(tmp_path):
     )
 
 
-def test_read_pdc_data_csv_and_cu_mg_zn():
-    path = reference_dir("pdc", "data.csv")
-    if path is None:
-        pytest.skip("reference data pdc/ not found (set MI_LAB_REFERENCE)")
-    obs = read_phase_csv(path)
+def test_read_pdc_data_csv_and_cu_mg_zn(tmp_path):
+    from test_phase_sampling import _pdc_toy_csv
+
+    obs = read_phase_csv(_pdc_toy_csv(tmp_path))
     assert obs.coordinates.shape == (100, 2)
     assert sorted(v for v in obs.labels if v is not None) == [0, 0, 1, 2]
     cu = read_phase_csv(reference_dir("pdc", "Cu-Mg_Zn_850K.csv"))
