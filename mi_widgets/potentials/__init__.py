@@ -2,5 +2,19 @@
 network and linear baselines as ASE calculators (no UI imports)."""
 
 from mi_widgets.potentials.acsf import ACSFDerivatives, ACSFSettings, acsf
+from mi_widgets.potentials.base import (
+    DescriptorPotential,
+    ExtrapolationWarning,
+    default_acsf,
+)
+from mi_widgets.potentials.network import NeuralNetworkPotential
 
-__all__ = ["ACSFDerivatives", "ACSFSettings", "acsf"]
+__all__ = [
+    "ACSFDerivatives",
+    "ACSFSettings",
+    "DescriptorPotential",
+    "ExtrapolationWarning",
+    "NeuralNetworkPotential",
+    "acsf",
+    "default_acsf",
+]
