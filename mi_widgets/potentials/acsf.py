@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from ase import Atoms
 from ase.data import atomic_numbers, chemical_symbols
 
@@ -358,7 +359,8 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
         cos = np.einsum("ij,ij->i", d1, d2) / (r1 * r2)
         eta, zeta, lam = g4[:, 0], g4[:, 1], g4[:, 2]
         base = 1.0 + lam * cos[:, None]  # (triplets, n_g4)
-        angular = base**zeta
+        lower = base ** (zeta - 1.0)  # zeta >= 1: finite where the base vanishes
+        angular = lower * base
         squares = (r1**2 + r2**2 + r12**2)[:, None]
         gauss3 = np.exp(-eta * squares)
         cut3 = (fc[first] * fc[second] * f12)[:, None]
@@ -374,10 +376,17 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
             minlength=n_atoms * n_features,
         )
         if want_derivatives:
-            grad += _angular_gradient(
+            n_blocks = n_species * (n_species + 1) // 2
+            angular_grad = _angular_gradient(
                 first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
-                eta, zeta, lam, base, angular, gauss3, prefactor, columns4, n_pairs, n_features,
+                eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(g4),
+                n_pairs, n_blocks,
             )  # fmt: skip
+            grad = grad.reshape(n_pairs, 3, n_features)
+            start = n_species * n_radial
+            for b in range(n_blocks):
+                columns = slice(start + b * len(g4), start + (b + 1) * len(g4))
+                grad[:, :, columns] += angular_grad[:, b]
 
     features = features.reshape(n_atoms, n_features)
     if not want_derivatives:
@@ -390,42 +399,40 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
 
 def _angular_gradient(
     first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
-    eta, zeta, lam, base, angular, gauss3, prefactor, columns4, n_pairs, n_features,
+    eta, zeta, lam, lower, angular, gauss3, prefactor, block, n_g4, n_pairs, n_blocks,
 ):  # fmt: skip
-    """Scatter dG4/d(d_p) of every triplet onto its two pairs (flat (pairs, 3, F) array)."""
+    """dG4/d(d_p) summed over the triplets of every pair: (n_pairs, n_blocks, 3, n_g4).
+
+    Each triplet's gradient with respect to one of its bond vectors is a sum of three
+    outer products (a 3-vector times an n_g4 row), and it is added to the row
+    ``(pair, element-pair block)`` with one sparse product.
+    """
     f1, f2, s1, s2 = fc[first], fc[second], dfc[first], dfc[second]
     cut3 = f1 * f2 * f12
     # d cos / d d1 and d cos / d d2
     dcos1 = d2 / (r1 * r2)[:, None] - (cos / r1**2)[:, None] * d1
     dcos2 = d1 / (r1 * r2)[:, None] - (cos / r2**2)[:, None] * d2
-    # (1 + lam cos)^zeta: slope in cos; zeta >= 1 keeps it finite where the base vanishes
-    dangular = zeta * lam * base ** (zeta - 1.0)  # (t, g)
+    # (1 + lam cos)^zeta: its slope in cos is zeta lam (1 + lam cos)^(zeta - 1) = ... lower
     common = prefactor * gauss3  # (t, g)
+    slope_cos = common * zeta * lam * lower * cut3[:, None]
+    slope_gauss = -2.0 * eta * common * angular * cut3[:, None]  # times d(r1^2+r2^2+r12^2)/2
+    slope_cut = common * angular
     unit12 = d12 / r12[:, None]  # d r12 / d d2 = unit12, d r12 / d d1 = -unit12
-    # d/dd1 of gauss3 * cut3: gauss3 * [-2 eta (d1 - d12) cut3 + cut' terms]
     cut_d1 = (s1 * f2 * f12 / r1)[:, None] * d1 - (f1 * f2 * df12)[:, None] * unit12
     cut_d2 = (f1 * s2 * f12 / r2)[:, None] * d2 + (f1 * f2 * df12)[:, None] * unit12
-    grad1 = common[:, None, :] * (
-        (dangular * cut3[:, None])[:, None, :] * dcos1[:, :, None]
-        + angular[:, None, :]
-        * (
-            -2.0 * eta[None, None, :] * cut3[:, None, None] * (d1 - d12)[:, :, None]
-            + cut_d1[:, :, None]
-        )
+    n_trip = len(first)
+    stacked = np.empty((2 * n_trip, 3, n_g4))
+    for rows, dcos, dsq, dcut in (
+        (slice(0, n_trip), dcos1, d1 - d12, cut_d1),
+        (slice(n_trip, 2 * n_trip), dcos2, d2 + d12, cut_d2),
+    ):
+        out = stacked[rows]
+        np.multiply(dcos[:, :, None], slope_cos[:, None, :], out=out)
+        out += dsq[:, :, None] * slope_gauss[:, None, :]
+        out += dcut[:, :, None] * slope_cut[:, None, :]
+    targets = np.concatenate([first, second]) * n_blocks + np.tile(block, 2)
+    scatter = sp.csr_matrix(
+        (np.ones(2 * n_trip), (targets, np.arange(2 * n_trip))),
+        shape=(n_pairs * n_blocks, 2 * n_trip),
     )
-    grad2 = common[:, None, :] * (
-        (dangular * cut3[:, None])[:, None, :] * dcos2[:, :, None]
-        + angular[:, None, :]
-        * (
-            -2.0 * eta[None, None, :] * cut3[:, None, None] * (d2 + d12)[:, :, None]
-            + cut_d2[:, :, None]
-        )
-    )
-    axes = np.arange(3)[None, :, None]
-    index1 = (first[:, None, None] * 3 + axes) * n_features + columns4[:, None, :]
-    index2 = (second[:, None, None] * 3 + axes) * n_features + columns4[:, None, :]
-    return np.bincount(
-        np.concatenate([index1.ravel(), index2.ravel()]),
-        weights=np.concatenate([grad1.ravel(), grad2.ravel()]),
-        minlength=n_pairs * 3 * n_features,
-    )
+    return (scatter @ stacked.reshape(2 * n_trip, -1)).reshape(n_pairs, n_blocks, 3, n_g4)
