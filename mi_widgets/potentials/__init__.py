@@ -7,6 +7,7 @@ from mi_widgets.potentials.base import (
     ExtrapolationWarning,
     default_acsf,
 )
+from mi_widgets.potentials.linear import LinearPotential
 from mi_widgets.potentials.network import NeuralNetworkPotential
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ACSFSettings",
     "DescriptorPotential",
     "ExtrapolationWarning",
+    "LinearPotential",
     "NeuralNetworkPotential",
     "acsf",
     "default_acsf",
