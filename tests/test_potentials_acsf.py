@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -9,6 +11,9 @@ from ase.build import bulk
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.potentials import ACSFSettings, acsf
+
+# the module (the package exports the function under the same name)
+acsf_module = importlib.import_module("mi_widgets.potentials.acsf")
 
 G2 = [(0.5, 2.0), (1.0, 3.0), (0.1, 0.0)]
 G4 = [(0.01, 1.0, 1.0), (0.02, 2.0, -1.0), (0.005, 4.0, 1.0)]
@@ -84,6 +89,16 @@ def test_derivatives_equal_central_differences(name):
             np.testing.assert_allclose(
                 analytic[:, atom, axis], numeric, rtol=1e-6, atol=1e-6 * scale
             )
+
+
+def test_chunked_evaluation_equals_one_pass(monkeypatch):
+    atoms = _two_elements()
+    features, derivatives = acsf(atoms, R_CUT, G2, G4, derivatives=True)
+    monkeypatch.setattr(acsf_module, "TRIPLETS_PER_CHUNK", 500)
+    chunked, chunked_derivatives = acsf(atoms, R_CUT, G2, G4, derivatives=True)
+    np.testing.assert_allclose(chunked, features, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(chunked_derivatives.values, derivatives.values, atol=1e-14)
+    np.testing.assert_array_equal(chunked_derivatives.j, derivatives.j)
 
 
 def test_derivatives_of_a_translation_vanish():

@@ -35,6 +35,7 @@ virial stress (``sum_p d_p (x) dE/dd_p``) without ever forming a dense array.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,9 @@ from mi_widgets._errors import MIInputError
 from mi_widgets.structure._neighbors import pairs_within
 
 __all__ = ["ACSFDerivatives", "ACSFSettings", "acsf"]
+
+#: Triplets handled at once (memory: about 50 bytes per triplet and angular function).
+TRIPLETS_PER_CHUNK = 200_000
 
 
 def _parameter_table(values, name: str, columns: tuple[str, ...]) -> tuple:
@@ -293,7 +297,31 @@ def acsf_from_settings(
     """:func:`acsf` with validated :class:`ACSFSettings` (what potentials call)."""
     pairs = pairs_within(atoms, settings.r_cut)
     kinds = settings.species_index(atoms)
-    return _compute(pairs.i, pairs.j, pairs.vectors, pairs.distances, kinds, settings, derivatives)
+    i, j, vectors, r = pairs.i, pairs.j, pairs.vectors, pairs.distances
+    # centre atoms in chunks of at most TRIPLETS_PER_CHUNK triplets bound the memory of the
+    # (triplet, 3, n_g4) temporaries; pairs are sorted by centre, so a chunk is a slice
+    counts = np.bincount(i, minlength=len(atoms))
+    per_atom = counts * (counts - 1) // 2 if settings.g4 else np.zeros_like(counts)
+    chunk_of_atom = np.cumsum(per_atom) // TRIPLETS_PER_CHUNK
+    bounds = np.searchsorted(chunk_of_atom[i], np.arange(chunk_of_atom[-1] + 2)) if len(i) else []
+    if len(bounds) <= 2:
+        return _compute(i, j, vectors, r, kinds, settings, derivatives)
+    features, blocks = 0.0, []
+    for start, stop in itertools.pairwise(bounds):
+        if start == stop:
+            continue
+        part = _compute(
+            i[start:stop], j[start:stop], vectors[start:stop], r[start:stop],
+            kinds, settings, derivatives,
+        )  # fmt: skip
+        if derivatives:
+            part, block = part
+            blocks.append(block.values)
+        features = features + part
+    if not derivatives:
+        return features
+    values = np.concatenate(blocks)
+    return features, ACSFDerivatives(i=i, j=j, vectors=vectors, values=values, n_atoms=len(atoms))
 
 
 def _cutoff(r: np.ndarray, r_cut: float) -> tuple[np.ndarray, np.ndarray]:
