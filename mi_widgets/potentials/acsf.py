@@ -330,6 +330,29 @@ def _cutoff(r: np.ndarray, r_cut: float) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (np.cos(phase) + 1.0), -0.5 * np.pi / r_cut * np.sin(phase)
 
 
+def _powers(base: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """``base[:, k] ** exponents[k]``; small integer exponents by repeated squaring.
+
+    Angular functions mostly use zeta = 1, 2, 4, 16..., where a few multiplications are
+    several times cheaper than the general power.
+    """
+    out = np.empty_like(base)
+    for k, exponent in enumerate(exponents):
+        column = base[:, k]
+        if exponent == int(exponent) and 0 <= exponent <= 64:
+            n, square, result = int(exponent), column, np.ones_like(column)
+            while n:
+                if n & 1:
+                    result = result * square
+                n >>= 1
+                if n:
+                    square = square * square
+            out[:, k] = result
+        else:
+            out[:, k] = column**exponent
+    return out
+
+
 def triplets(i: np.ndarray, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``(p, q)``, ``p < q``, of directed pairs sharing a centre (``i`` sorted)."""
     counts = np.bincount(i, minlength=n_atoms)
@@ -387,24 +410,27 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
         cos = np.einsum("ij,ij->i", d1, d2) / (r1 * r2)
         eta, zeta, lam = g4[:, 0], g4[:, 1], g4[:, 2]
         base = 1.0 + lam * cos[:, None]  # (triplets, n_g4)
-        lower = base ** (zeta - 1.0)  # zeta >= 1: finite where the base vanishes
+        lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
         angular = lower * base
         squares = (r1**2 + r2**2 + r12**2)[:, None]
-        gauss3 = np.exp(-eta * squares)
+        # settings often share one eta among the angular functions: one exp per distinct eta
+        unique_eta, which = np.unique(eta, return_inverse=True)
+        gauss3 = np.exp(-unique_eta * squares)[:, which]
         cut3 = (fc[first] * fc[second] * f12)[:, None]
         prefactor = 2.0 ** (1.0 - zeta)
         value = prefactor * angular * gauss3 * cut3
         a, b = kinds[j[first]], kinds[j[second]]
         high, low = np.maximum(a, b), np.minimum(a, b)
         block = high * (high + 1) // 2 + low
-        columns4 = (n_species * n_radial + block * len(g4))[:, None] + np.arange(len(g4))
-        features += np.bincount(
-            (i[first][:, None] * n_features + columns4).ravel(),
-            weights=value.ravel(),
-            minlength=n_atoms * n_features,
+        n_blocks = n_species * (n_species + 1) // 2
+        scatter = sp.csr_matrix(
+            (np.ones(len(first)), (i[first] * n_blocks + block, np.arange(len(first)))),
+            shape=(n_atoms * n_blocks, len(first)),
         )
+        angular_features = (scatter @ value).reshape(n_atoms, n_blocks * len(g4))
+        features = features.reshape(n_atoms, n_features)
+        features[:, n_species * n_radial :] += angular_features
         if want_derivatives:
-            n_blocks = n_species * (n_species + 1) // 2
             angular_grad = _angular_gradient(
                 first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
                 eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(g4),
