@@ -56,3 +56,24 @@ def test_shipped_data_is_labelled_by_its_reference(name, calculator):
     }
     # the liquid and the surface lie above the thermal crystal
     assert energies["liquid"] > energies["md"] and energies["surface"] > energies["md"]
+
+
+def test_read_training_frames_accepts_the_shipped_format_and_refuses_others(tmp_path):
+    from mi_widgets._errors import MIInputError
+    from mi_widgets.potentials import read_training_frames
+
+    good = b'1\nLattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3:forces:R:3 '
+    good += b'energy=-1.5 pbc="T T T"\nCu 0 0 0 0.1 0 0\n'
+    frames = read_training_frames(good, filename="cu.extxyz")
+    assert frames[0].get_potential_energy() == -1.5
+    assert frames[0].get_forces()[0, 0] == 0.1
+    no_forces = b'1\nLattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3 energy=-1.5\n'
+    no_forces += b"Cu 0 0 0\n"
+    with pytest.raises(MIInputError, match="no forces"):
+        read_training_frames(no_forces, filename="cu.extxyz")
+    assert len(read_training_frames(no_forces, filename="cu.extxyz", need_forces=False)) == 1
+    no_energy = b'1\nLattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3\nCu 0 0 0\n'
+    with pytest.raises(MIInputError, match="no \\(finite\\) energy"):
+        read_training_frames(no_energy, filename="cu.extxyz", need_forces=False)
+    with pytest.raises(MIInputError, match="extended XYZ"):
+        read_training_frames(b"this is not a structure file\n", filename="notes.extxyz")

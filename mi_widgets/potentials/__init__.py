@@ -7,6 +7,7 @@ from mi_widgets.potentials.base import (
     ExtrapolationWarning,
     default_acsf,
 )
+from mi_widgets.potentials.io import read_training_frames
 from mi_widgets.potentials.linear import LinearPotential
 from mi_widgets.potentials.network import NeuralNetworkPotential
 
@@ -19,4 +20,5 @@ __all__ = [
     "NeuralNetworkPotential",
     "acsf",
     "default_acsf",
+    "read_training_frames",
 ]
