@@ -192,3 +192,35 @@ def test_bad_input_says_what_to_fix(trained, tmp_path):
     (tmp_path / "junk.npz").write_text("not a potential")
     with pytest.raises(MIInputError, match="not a saved"):
         NeuralNetworkPotential.load(tmp_path / "junk.npz")
+
+
+@pytest.mark.slow
+def test_on_sw_silicon_forces_in_training_help_and_the_network_beats_ridge():
+    from pathlib import Path
+
+    import ase.io
+
+    from mi_widgets.potentials import LinearPotential
+
+    path = Path(__file__).resolve().parents[1] / "data" / "potentials_si.extxyz"
+    if not path.is_file():
+        pytest.skip("data/ files not generated")
+    frames = ase.io.read(path, index=":")
+    folds = np.random.default_rng(0).permutation(len(frames)) % 4
+    train = [f for f, k in zip(frames, folds, strict=True) if k != 0]
+    test = [f for f, k in zip(frames, folds, strict=True) if k == 0]
+
+    def force_rmse(model, subset=None):
+        errors = [
+            model.predict_frame(f.copy())["forces"] - f.get_forces()
+            for f in test
+            if subset is None or f.info["subset"] == subset
+        ]
+        return np.sqrt(np.mean(np.square(np.concatenate(errors))))
+
+    settings = {"hidden": (16, 16), "max_epochs": 150, "learning_rate": 0.005, "patience": 50}
+    both = NeuralNetworkPotential(["Si"], **settings).fit(train)
+    energy_only = NeuralNetworkPotential(["Si"], **settings).fit(train, force_weight=0)
+    ridge = LinearPotential(["Si"]).fit(train)
+    assert force_rmse(energy_only) > 3 * force_rmse(both)
+    assert force_rmse(both, "strained") < force_rmse(ridge, "strained")
