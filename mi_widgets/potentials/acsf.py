@@ -357,12 +357,10 @@ def triplets(i: np.ndarray, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``(p, q)``, ``p < q``, of directed pairs sharing a centre (``i`` sorted)."""
     counts = np.bincount(i, minlength=n_atoms)
     starts = np.cumsum(counts) - counts
-    partners = counts[i]
-    first = np.repeat(np.arange(len(i)), partners)
-    within = np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
-    second = starts[i[first]] + within
-    keep = first < second
-    return first[keep], second[keep]
+    after = counts[i] - (np.arange(len(i)) - starts[i]) - 1  # later pairs of the same centre
+    first = np.repeat(np.arange(len(i)), after)
+    within = np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
+    return first, first + 1 + within
 
 
 def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: bool):
@@ -398,16 +396,13 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
     g4 = np.array(settings.g4, dtype=float).reshape(-1, 3)
     if len(g4) and n_pairs:
         first, second = triplets(i, n_atoms)
-        d1, d2 = vectors[first], vectors[second]
-        d12 = d2 - d1
-        r12 = np.sqrt(np.einsum("ij,ij->i", d12, d12))
-        inside = r12 < settings.r_cut  # DScribe drops triplets whose j-k distance is beyond r_c
-        first, second, d1, d2, d12, r12 = (
-            first[inside], second[inside], d1[inside], d2[inside], d12[inside], r12[inside]
-        )  # fmt: skip
         r1, r2 = r[first], r[second]
+        dot = np.einsum("ij,ij->i", vectors[first], vectors[second])
+        r12 = np.sqrt(np.maximum(r1**2 + r2**2 - 2.0 * dot, 0.0))
+        keep = np.flatnonzero(r12 < settings.r_cut)  # DScribe drops j-k beyond r_c
+        first, second, r1, r2, r12 = first[keep], second[keep], r1[keep], r2[keep], r12[keep]
+        cos = dot[keep] / (r1 * r2)
         f12, df12 = _cutoff(r12, settings.r_cut)
-        cos = np.einsum("ij,ij->i", d1, d2) / (r1 * r2)
         eta, zeta, lam = g4[:, 0], g4[:, 1], g4[:, 2]
         base = 1.0 + lam * cos[:, None]  # (triplets, n_g4)
         lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
@@ -431,6 +426,8 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
         features = features.reshape(n_atoms, n_features)
         features[:, n_species * n_radial :] += angular_features
         if want_derivatives:
+            d1, d2 = vectors[first], vectors[second]
+            d12 = d2 - d1
             angular_grad = _angular_gradient(
                 first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
                 eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(g4),
