@@ -355,6 +355,9 @@ class NeuralNetworkPotential(DescriptorPotential):
         max_epochs = check_positive_int(self.max_epochs, "max_epochs")
         batch_size = check_positive_int(self.batch_size, "batch_size")
         patience = check_positive_int(self.patience, "patience")
+        learning_rate = _check_weight(self.learning_rate, "learning_rate")
+        if learning_rate == 0:
+            raise MIInputError("learning_rate must be above 0; try 0.005.")
         if not 0 <= float(self.validation_fraction) < 1:
             raise MIInputError(
                 f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}."
@@ -390,7 +393,7 @@ class NeuralNetworkPotential(DescriptorPotential):
                 moment2 = beta2 * moment2 + (1 - beta2) * grad**2
                 corrected1 = moment1 / (1 - beta1**step)
                 corrected2 = moment2 / (1 - beta2**step)
-                self.coefficients_ -= self.learning_rate * corrected1 / (np.sqrt(corrected2) + 1e-8)
+                self.coefficients_ -= learning_rate * corrected1 / (np.sqrt(corrected2) + 1e-8)
                 losses.append(loss)
             validation_loss, _ = self._loss(
                 self.coefficients_, monitor, energy_weight, force_weight, gradient=False
