@@ -8,6 +8,7 @@ from mi_widgets.potentials.base import (
     default_acsf,
 )
 from mi_widgets.potentials.io import read_training_frames
+from mi_widgets.potentials.kernel import KernelPotential
 from mi_widgets.potentials.linear import LinearPotential
 from mi_widgets.potentials.network import NeuralNetworkPotential
 
@@ -16,6 +17,7 @@ __all__ = [
     "ACSFSettings",
     "DescriptorPotential",
     "ExtrapolationWarning",
+    "KernelPotential",
     "LinearPotential",
     "NeuralNetworkPotential",
     "acsf",
