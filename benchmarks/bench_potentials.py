@@ -1,0 +1,258 @@
+"""Benchmark the potentials lab: symmetry functions vs DScribe, force calls, accuracy.
+
+Run from the repository root (not part of pytest)::
+
+    nice python benchmarks/bench_potentials.py [--quick]
+
+Times are CPU seconds of this process (``time.process_time``, best of a few repeats),
+so other users of a shared machine disturb them less than wall time. Both codes get
+the same structure and the same symmetry-function settings (8 G2 + 8 G4 and G1, the
+project's :func:`~mi_widgets.potentials.default_acsf`); the values are checked equal
+before timing. DScribe's ACSF derivatives are numerical (central differences);
+this project's are analytic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from mi_widgets.potentials import (
+    KernelPotential,
+    LinearPotential,
+    NeuralNetworkPotential,
+    acsf,
+    default_acsf,
+)
+from mi_widgets.structure import StillingerWeber
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def cpu_time(function: Callable[[], object], repeats: int = 3) -> float:
+    """Best CPU time (s) of ``repeats`` calls."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        function()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def copper(repeat: int) -> object:
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
+    atoms.rattle(0.05, seed=0)
+    return atoms
+
+
+def acsf_rows(quick: bool) -> list[tuple]:
+    from dscribe.descriptors import ACSF
+
+    settings = default_acsf(["Cu"])
+    anchor = ACSF(
+        r_cut=settings.r_cut,
+        g2_params=settings.g2,
+        g4_params=settings.g4,
+        species=["Cu"],
+        periodic=True,
+    )
+    rows = []
+    atoms = copper(4 if quick else 8)  # 256 or 2048 atoms
+    ours = acsf(atoms, settings.r_cut, settings.g2, settings.g4)
+    theirs = anchor.create(atoms)
+    assert np.allclose(ours, theirs, rtol=1e-8, atol=1e-12), "values differ from DScribe"
+    t_ours = cpu_time(lambda: acsf(atoms, settings.r_cut, settings.g2, settings.g4))
+    t_theirs = cpu_time(lambda: anchor.create(atoms))
+    t_deriv = cpu_time(
+        lambda: acsf(atoms, settings.r_cut, settings.g2, settings.g4, derivatives=True)
+    )
+    n = len(atoms)
+    rows.append(
+        (f"ACSF values, Cu {n} atoms", f"{n / t_ours:,.0f} atoms/CPU-s",
+         f"{n / t_theirs:,.0f} atoms/CPU-s", f"{t_theirs / t_ours:.2f}")
+    )  # fmt: skip
+    rows.append(
+        (f"ACSF values + analytic derivatives, Cu {n} atoms", f"{n / t_deriv:,.0f} atoms/CPU-s",
+         "(DScribe: dense numerical only)", "")
+    )  # fmt: skip
+    small = copper(3)  # 108 atoms
+    t_ours = cpu_time(
+        lambda: acsf(small, settings.r_cut, settings.g2, settings.g4, derivatives=True)
+    )
+    t_theirs = cpu_time(
+        lambda: anchor.derivatives(small, attach=True, method="numerical"), repeats=1
+    )
+    _, ours_d = acsf(small, settings.r_cut, settings.g2, settings.g4, derivatives=True)
+    theirs_d, _ = anchor.derivatives(small, attach=True, method="numerical")
+    mismatch = np.abs(ours_d.wrt_positions() - theirs_d).max() / np.abs(theirs_d).max()
+    rows.append(
+        (f"ACSF derivatives, Cu {len(small)} atoms (max rel. diff {mismatch:.1e})",
+         f"{t_ours:.3f} CPU s", f"{t_theirs:.2f} CPU s", f"{t_theirs / t_ours:.0f}")
+    )  # fmt: skip
+    return rows
+
+
+def force_rows() -> list[tuple]:
+    rows = []
+    cu = copper(3)
+    network = NeuralNetworkPotential(["Cu"], hidden=(16, 16)).initialize_weights()
+    t_nn = cpu_time(lambda: network.predict_frame(cu), repeats=5)
+    emt = EMT()
+    t_emt = cpu_time(lambda: (emt.reset(), emt.get_forces(cu)), repeats=5)  # no cache
+    rows.append(
+        ("Force call, Cu 108 atoms, network (16, 16) vs EMT", f"{t_nn * 1e3:.1f} ms",
+         f"{t_emt * 1e3:.1f} ms", f"{t_emt / t_nn:.2f}")
+    )  # fmt: skip
+    si = bulk("Si", "diamond", a=5.431, cubic=True).repeat(3)
+    si.rattle(0.05, seed=0)
+    network = NeuralNetworkPotential(["Si"], hidden=(16, 16)).initialize_weights()
+    t_nn = cpu_time(lambda: network.predict_frame(si), repeats=5)
+    sw = StillingerWeber(skin=0.0)
+    t_sw = cpu_time(lambda: (sw.reset(), sw.get_forces(si)), repeats=5)
+    rows.append(
+        ("Force call, Si 216 atoms, network (16, 16) vs Stillinger-Weber",
+         f"{t_nn * 1e3:.1f} ms", f"{t_sw * 1e3:.1f} ms", f"{t_sw / t_nn:.2f}")
+    )  # fmt: skip
+    return rows
+
+
+def accuracy_rows(quick: bool) -> list[tuple]:
+    """Network vs linear model on every subset, 4-fold split by frame, one seed per fold."""
+    rows = []
+    for name, element in (("cu", "Cu"), ("si", "Si")):
+        path = DATA / f"potentials_{name}.extxyz"
+        if not path.is_file():
+            continue
+        frames = ase.io.read(path, index=":")
+        subsets = np.array([f.info["subset"] for f in frames])
+        folds = np.random.default_rng(0).permutation(len(frames)) % 4
+        errors = {"network": {}, "linear": {}}
+        cpu = {"network": 0.0, "linear": 0.0}
+        for fold in range(1 if quick else 4):
+            train = [f for f, k in zip(frames, folds, strict=True) if k != fold]
+            test = np.flatnonzero(folds == fold)
+            models = {
+                "network": NeuralNetworkPotential(
+                    [element],
+                    hidden=(16, 16),
+                    max_epochs=40 if quick else 300,
+                    learning_rate=0.005,
+                    patience=60,
+                    random_state=fold,
+                ),
+                "linear": LinearPotential([element], alpha=1e-6),
+            }
+            for label, model in models.items():
+                start = time.process_time()
+                model.fit(train)
+                cpu[label] += time.process_time() - start
+                for index in test:
+                    frame = frames[index]
+                    atoms = frame.copy()
+                    result = model.predict_frame(atoms)
+                    e = (result["energy"] - frame.get_potential_energy()) / len(atoms)
+                    f = result["forces"] - frame.get_forces()
+                    bucket = errors[label].setdefault(subsets[index], ([], []))
+                    bucket[0].append(e**2)
+                    bucket[1].append(np.mean(f**2))
+        for subset in sorted(set(subsets)):
+            cells = []
+            for label in ("network", "linear"):
+                e2, f2 = errors[label].get(subset, ([np.nan], [np.nan]))
+                cells.append(
+                    f"{1e3 * np.sqrt(np.mean(e2)):.1f} meV/atom, {np.sqrt(np.mean(f2)):.3f} eV/A"
+                )
+            rows.append((f"{element} ({path.name}) held-out {subset}", cells[0], cells[1], ""))
+        rows.append(
+            (f"{element} training CPU time per fold", f"{cpu['network'] / 4:.1f} s",
+             f"{cpu['linear'] / 4:.2f} s", "")
+        )  # fmt: skip
+    return rows
+
+
+def kernel_rows(quick: bool) -> list[tuple]:
+    """Kernel (GAP-style) baseline fitted on energies alone, on the same 4-fold split."""
+    rows = []
+    for name, element in (("cu", "Cu"), ("si", "Si")):
+        path = DATA / f"potentials_{name}.extxyz"
+        if not path.is_file():
+            continue
+        frames = ase.io.read(path, index=":")
+        folds = np.random.default_rng(0).permutation(len(frames)) % 4
+        errors, cpu = {}, 0.0
+        for fold in range(1 if quick else 4):
+            train = [f for f, k in zip(frames, folds, strict=True) if k != fold]
+            start = time.process_time()
+            model = KernelPotential([element], n_sparse=200, noise=1e-4).fit(train)
+            cpu += time.process_time() - start
+            for index in np.flatnonzero(folds == fold):
+                frame = frames[index]
+                result = model.predict_frame(frame.copy())
+                e = (result["energy"] - frame.get_potential_energy()) / len(frame)
+                f = np.mean((result["forces"] - frame.get_forces()) ** 2)
+                bucket = errors.setdefault(frame.info["subset"], ([], []))
+                bucket[0].append(e**2)
+                bucket[1].append(f)
+        for subset, (e2, f2) in sorted(errors.items()):
+            rows.append(
+                (f"{element} held-out {subset}, kernel (energies only)",
+                 f"{1e3 * np.sqrt(np.mean(e2)):.1f} meV/atom, {np.sqrt(np.mean(f2)):.3f} eV/A",
+                 "", "")
+            )  # fmt: skip
+        rows.append((f"{element} kernel fit CPU time per fold", f"{cpu / 4:.2f} s", "", ""))
+    return rows
+
+
+def force_training_rows(quick: bool) -> list[tuple]:
+    """Energy-only vs energy + force training of the same network on the same SW Si split."""
+    path = DATA / "potentials_si.extxyz"
+    if not path.is_file():
+        return []
+    frames = ase.io.read(path, index=":")
+    folds = np.random.default_rng(0).permutation(len(frames)) % 4
+    train = [f for f, k in zip(frames, folds, strict=True) if k != 0]
+    test = [f for f, k in zip(frames, folds, strict=True) if k == 0]
+    cells = []
+    for force_weight in (0.0, 1.0):
+        model = NeuralNetworkPotential(
+            ["Si"], hidden=(16, 16), max_epochs=40 if quick else 300, learning_rate=0.005,
+            patience=60,
+        ).fit(train, force_weight=force_weight)  # fmt: skip
+        e2, f2 = [], []
+        for frame in test:
+            result = model.predict_frame(frame.copy())
+            e2.append(((result["energy"] - frame.get_potential_energy()) / len(frame)) ** 2)
+            f2.append(np.mean((result["forces"] - frame.get_forces()) ** 2))
+        cells.append((1e3 * np.sqrt(np.mean(e2)), np.sqrt(np.mean(f2))))
+    (e_only, f_only), (e_both, f_both) = cells
+    return [
+        ("Si held-out (fold 0), energy + force training vs energy only",
+         f"{e_both:.1f} meV/atom, {f_both:.3f} eV/A", f"{e_only:.1f} meV/atom, {f_only:.3f} eV/A",
+         f"forces {f_only / f_both:.1f}x better")
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller cells, fewer epochs")
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
+    header = ("benchmark", "this project", "anchor (DScribe / reference / linear)", "ratio")
+    rows = acsf_rows(args.quick) + force_rows() + accuracy_rows(args.quick)
+    rows += kernel_rows(args.quick) + force_training_rows(args.quick)
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
