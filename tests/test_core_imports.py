@@ -17,7 +17,7 @@ def _core_modules() -> list[str]:
     modules = []
     for path in sorted((ROOT / "mi_widgets").rglob("*.py")):
         relative = path.relative_to(ROOT)
-        if path.name in UI_FILES or "viz" in relative.parts:
+        if path.name in UI_FILES or path.name.startswith("widgets_") or "viz" in relative.parts:
             continue
         parts = list(relative.with_suffix("").parts)
         if parts[-1] == "__init__":
