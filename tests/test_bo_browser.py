@@ -9,6 +9,7 @@ from tests.conftest import error_outputs, real_console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+
 def _plot(page, css: str):
     element = page.locator(f".{css}").first
     element.locator("canvas").first.wait_for(state="visible", timeout=60_000)
