@@ -316,7 +316,12 @@ class BOLab(LabApp):
             Span(location=optimum, dimension="width", line_color=_RED, line_dash="dotted")
         )
         curve.add_layout(
-            Span(location=(n + 1) / 2, dimension="height", line_color=_RED, line_dash="dashed")
+            Span(
+                location=self.exhaustive_expectation,
+                dimension="height",
+                line_color=_RED,
+                line_dash="dashed",
+            )
         )
         style_legend(curve, "top_right")
         self.curve_pane = bokeh_pane(curve)
@@ -404,6 +409,16 @@ class BOLab(LabApp):
         self.parity_pane.add_class("mi-bo-parity")
         self.parity_note = widgets.HTML()
         self.parity_note.add_class("mi-bo-parity-note")
+
+    @property
+    def exhaustive_expectation(self) -> float:
+        """Calculations an exhaustive search in random order needs on average to meet the optimum.
+
+        With ``k`` candidates sharing the optimal value among ``N``: ``(N + 1) / (k + 1)``.
+        """
+        values = self.problems["grain_boundary"].values
+        k = int(np.sum(values == np.min(values)))
+        return (values.size + 1) / (k + 1)
 
     @property
     def _tile(self) -> tuple[float, float]:
