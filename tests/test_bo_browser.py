@@ -32,12 +32,14 @@ def test_lab04_step_changes_the_posterior_and_the_status(open_app):
     # the grain-boundary tab: its map and curve draw and change with a step
     page.locator(".mi-bo-tabs .lm-TabBar-tab, .mi-bo-tabs .p-TabBar-tab").nth(1).click()
     curve = _plot(page, "mi-bo-curve")
+    tiles = _plot(page, "mi-bo-map")
     page.wait_for_timeout(1500)
-    before = curve.screenshot()
-    page.locator(".mi-bo-step button, button.mi-bo-step").first.click()
-    status.get_by_text("4 measured").wait_for(timeout=30_000)
+    before_curve, before_map = curve.screenshot(), tiles.screenshot()
+    page.locator(".mi-bo-run-n, .mi-bo-run-n button").first.click()
+    status.get_by_text("13 measured").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
-    assert changed_fraction(before, curve.screenshot()) > 0.001
+    assert changed_fraction(before_map, tiles.screenshot()) > 0.002
+    assert changed_fraction(before_curve, curve.screenshot()) > 0.0005
     assert "fit" in page.locator(".mi-bo-timing").inner_text()
     assert error_outputs(page) == []
     assert real_console_errors(page) == []
