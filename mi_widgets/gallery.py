@@ -51,7 +51,8 @@ LABS: tuple[Lab, ...] = (
     Lab(
         "04_bayesian_optimization.ipynb",
         "Bayesian optimisation",
-        "Gaussian-process Bayesian optimisation over a candidate set; step the loop.",
+        "Gaussian-process Bayesian optimisation over a candidate set: step the loop and search "
+        "the most stable Cu grain boundary with far fewer calculations than an exhaustive search.",
         "Ando, Tamura (PHYSBO)",
     ),
     Lab(

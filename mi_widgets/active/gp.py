@@ -211,7 +211,7 @@ def learn_hyperparameters(
     ard: bool = True,
     fix_noise: bool = False,
 ) -> KernelParams:
-    """Maximise the log marginal likelihood from ``start`` and from a default start.
+    """Maximise the log marginal likelihood from ``start`` (and a default start up to 100 points).
 
     Inputs and targets should be standardised: the bounds are length scales in
     ``[0.03, 30]``, amplitude in ``[0.05, 10]`` and noise in ``[1e-3, 1]``.
@@ -260,7 +260,10 @@ def learn_hyperparameters(
         return -value, -grad
 
     best = None
-    for theta0 in (np.clip(warm, lo, hi), np.clip(default, lo, hi)):
+    starts = [np.clip(warm, lo, hi)]
+    if n <= 100:  # beyond, the warm start (the previous optimum) is a reliable single start
+        starts.append(np.clip(default, lo, hi))
+    for theta0 in starts:
         res = minimize(
             objective,
             theta0,

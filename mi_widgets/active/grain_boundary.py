@@ -14,7 +14,7 @@ ASE's EMT potential and returns the boundary energy
 Examples
 --------
 >>> atoms = build_grain_boundary(0.0, 0.0, 0.0)
->>> len(atoms), [round(v, 2) for v in atoms.cell.lengths()]
+>>> len(atoms), [round(float(v), 2) for v in atoms.cell.lengths()]
 (80, [8.03, 3.59, 32.11])
 """
 
