@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import cpu_time
 
 from mi_widgets.local_structure import (
     adaptive_cna,
@@ -31,16 +30,6 @@ from mi_widgets.local_structure import (
 )
 
 PYSCAL_NAMES = {0: "other", 1: "fcc", 2: "hcp", 3: "bcc", 4: "other"}
-
-
-def cpu_time(function: Callable[[], object], repeats: int = 3) -> float:
-    """Best CPU time (s) of ``repeats`` calls."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def pyscal_cna(atoms) -> np.ndarray:

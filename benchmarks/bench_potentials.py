@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import platform
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import ase.io
 import numpy as np
 from ase.build import bulk
 from ase.calculators.emt import EMT
+from timing import cpu_time
 
 from mi_widgets.potentials import (
     KernelPotential,
@@ -35,16 +35,6 @@ from mi_widgets.potentials import (
 from mi_widgets.structure import StillingerWeber
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def cpu_time(function: Callable[[], object], repeats: int = 3) -> float:
-    """Best CPU time (s) of ``repeats`` calls."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def copper(repeat: int) -> object:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,22 +24,13 @@ import numpy as np
 from ase import Atoms
 from ase.build import bulk
 from ase.neighborlist import neighbor_list
+from timing import cpu_time
 from tslpp_rows import TSLPP_BENCHMARKS
 
 from mi_widgets.structure import StillingerWeber, laaf_descriptor, steinhardt
 from mi_widgets.structure.stillinger_weber import SW_SILICON
 
 COLUMNS = ("benchmark", "size", "this project", "anchor", "anchor time", "ratio", "goal")
-
-
-def cpu_time(function: Callable[[], object], repeats: int = 3) -> float:
-    """Best CPU time (s) of ``repeats`` calls."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def rattled_diamond(repeat: int, seed: int = 0) -> Atoms:

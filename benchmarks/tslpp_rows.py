@@ -31,6 +31,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
+from timing import cpu_time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,15 +98,6 @@ def resampled(n: int, seed: int = 0) -> np.ndarray:
     b = phase * 400 + rng.integers(0, 400, n)
     t = rng.random((n, 1))
     return (1 - t) * features[a] + t * features[b]
-
-
-def cpu_time(function, repeats: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def one_fit(kind: str, n: int) -> dict:
