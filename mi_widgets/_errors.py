@@ -19,6 +19,7 @@ __all__ = [
     "check_increasing",
     "check_positive_int",
     "check_same_length",
+    "short_text",
 ]
 
 
@@ -163,3 +164,20 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
         listed = ", ".join(repr(c) for c in options)
         raise MIInputError(f"{name} must be one of {listed}; got {value!r}.")
     return value
+
+
+def short_text(text: object, limit: int = 60) -> str:
+    """``text`` as it may appear in a message: one line, at most ``limit`` characters.
+
+    User text (a file name, a column name) can be long or span lines; quoting it
+    whole would turn one sentence into many.
+
+    Examples
+    --------
+    >>> short_text("x" * 100, limit=10)
+    "'xxxxxxx'..."
+    """
+    shown = str(text)
+    if len(shown) <= limit and shown.isprintable():
+        return shown
+    return repr(shown[: max(limit - 3, 1)]) + ("..." if len(shown) > limit - 3 else "")

@@ -60,7 +60,8 @@ def _check_csv(path: Path) -> None:
     body = rows[1:] if header_is_text else rows
     numeric = [j for j, v in enumerate(body[0]) if _is_number(v)]
     assert numeric, f"{path.name}: no numeric column"
-    values = np.array([[float(row[j]) for j in numeric] for row in body])
+    # an empty cell is a value not measured yet (candidate tables); anything else is a number
+    values = np.array([[float(row[j]) if row[j].strip() else 0.0 for j in numeric] for row in body])
     assert np.isfinite(values).all(), f"{path.name}: non-finite numbers"
 
 

@@ -294,8 +294,9 @@ def test_single_frame_falls_back_to_folds_of_atoms():
     crystal = bulk("Si", "diamond", a=5.431, cubic=True).repeat(2)
     hot = crystal.copy()
     hot.rattle(0.3, seed=1)
+    hot.translate([0.0, 0.0, crystal.cell[2, 2]])  # stacked above the crystal, not on it
     both = crystal + hot
-    both.set_cell(crystal.cell)  # one frame, two kinds of atoms
+    both.set_cell(crystal.cell * [1.0, 1.0, 2.0])  # one frame, two kinds of atoms
     labels = ["crystal"] * len(crystal) + ["hot"] * len(hot)
     model = fit_structure_map([both], labels, n_neighbors=7)
     assert model.validation == "5 folds of atoms"

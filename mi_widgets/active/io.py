@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError
+from mi_widgets._errors import MIInputError, short_text
 from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
@@ -82,9 +82,12 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
         name = name or "upload"
     else:
         path = Path(source)
-        if not path.exists():
-            raise MIInputError(f"{path} does not exist; check the file name.")
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.is_file():
+            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
         name = name or path.name
     rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     if not rows:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError
+from mi_widgets._errors import MIInputError, short_text
 from mi_widgets._resources import data_dir
 
 __all__ = ["COMPOSITION_COLUMNS", "DATA_DIR", "Table", "load_alloys", "read_table"]
@@ -137,9 +137,18 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
     else:
         path = Path(source)
         label = name or path.name
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.is_file():
+            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too
     lines = [ln for ln in io.StringIO(text) if ln.strip() and not ln.lstrip().startswith("#")]
-    rows = list(csv.reader(lines))
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error as error:
+        raise MIInputError(f"{label} is not a readable CSV table ({error}).") from None
     if len(rows) < 2:
         raise MIInputError(f"{label} needs a header row and at least one data row.")
     header = [h.strip() for h in rows[0]]

@@ -6,6 +6,7 @@ import io
 import math
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -252,13 +253,20 @@ def _npz_member(archive: zipfile.ZipFile, key: str, label: str) -> np.ndarray:
 def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise MIInputError(
             f"{label} is not a readable .npz (zip) archive; save the arrays with numpy.savez."
         ) from None
     with archive:
-        x = _npz_member(archive, "x", label)
-        spectra = _npz_member(archive, "spectra", label)
+        try:
+            x = _npz_member(archive, "x", label)
+            spectra = _npz_member(archive, "spectra", label)
+        except MIInputError:
+            raise
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, zlib.error):
+            raise MIInputError(
+                f"{label} is a damaged .npz archive; save the arrays again with numpy.savez."
+            ) from None
     x = check_finite_array(x, f"{label} x", ndim=1, min_size=3)
     spectra = check_finite_array(spectra, f"{label} spectra", ndim=(2, 3))
     if spectra.shape[-1] != np.size(x):
