@@ -11,6 +11,7 @@ import json
 import re
 import struct
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -169,11 +170,29 @@ def _rss(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def _run_in_own_loop(coroutine):
+    """Run a coroutine on a fresh event loop in its own thread.
+
+    Playwright's sync API (used by the browser tests of the same session) keeps an event
+    loop running in the main thread, where ``asyncio.run`` is refused.
+    """
+    outcome = {}
+
+    def target():
+        outcome["value"] = asyncio.run(coroutine)
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join(timeout=120)
+    assert "value" in outcome, "the scripted client did not finish"
+    return outcome["value"]
+
+
 @pytest.mark.slow
 def test_legacy_protocol_upload_does_not_freeze_the_server(upload_server):
     kernel_id = _kernel_id(upload_server)
     rss_before = _rss(upload_server.process.pid)
-    outcome = asyncio.run(_legacy_upload(upload_server.base, kernel_id, 1024))
+    outcome = _run_in_own_loop(_legacy_upload(upload_server.base, kernel_id, 1024))
     assert outcome == "refused"
     for _ in range(3):  # the server keeps answering, and its memory stays flat
         started = time.monotonic()
