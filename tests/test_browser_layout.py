@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_helpers import wait_for_idle
+from browser_helpers import wait_for_idle, wait_until
 from conftest import ARTIFACTS
 
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
@@ -60,6 +60,28 @@ JS_SMALL_TEXT = """(selector) => {
 }"""
 
 
+def _settled(page) -> bool:
+    """Whether the layout holds; if not, let the widgets re-measure as after a resize."""
+    if _layout_holds(page.evaluate(JS_BOXES, ".mi-lab-app")):
+        return True
+    page.evaluate("window.dispatchEvent(new Event('resize'))")
+    return False
+
+
+def _layout_holds(boxes: dict) -> bool:
+    """Whether the boxes pass every check of the test below."""
+    controls, main, viewport = boxes["controls"], boxes["main"], boxes["viewport"]
+    return (
+        main["left"] >= controls["right"] - 1
+        and main["top"] < controls["bottom"]
+        and controls["right"] <= viewport + 1
+        and main["right"] <= viewport + 1
+        and boxes["page"] <= viewport + 1
+        and boxes["mainOverflow"] <= 1
+        and all(plot["right"] <= viewport + 1 for plot in boxes["plots"])
+    )
+
+
 @pytest.mark.parametrize("lab", sorted(LABS))
 def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
     notebook, selector = LABS[lab]
@@ -69,6 +91,9 @@ def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         wait_for_idle(page)
+        # plots and the 3D view settle their sizes after a resize: wait until the
+        # layout holds (or the time is up), then check it and report what was seen
+        wait_until(page, lambda: _settled(page), timeout_s=60, raise_on_timeout=False)
         boxes = page.evaluate(JS_BOXES, ".mi-lab-app")
         controls, main, viewport = boxes["controls"], boxes["main"], boxes["viewport"]
         where = f"lab {lab} at {width}x{height}: {boxes}"
