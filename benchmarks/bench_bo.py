@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mi_widgets.active.bayes import BayesianOptimizer
-from mi_widgets.active.bo_data import branin_problem, load_grain_boundary
+from mi_widgets.bayesopt.data import branin_problem, load_grain_boundary
+from mi_widgets.bayesopt.optimizer import BayesianOptimizer
 
 try:
     import physbo

@@ -148,7 +148,7 @@ def bench_estimation(lines, quick):
             f"{abs(est.gap_ - true_gap):.3f} |"
         )
     try:
-        from mi_widgets.active import BayesianOptimizer  # noqa: F401
+        from mi_widgets.bayesopt import BayesianOptimizer  # noqa: F401
     except ImportError:
         lines.append("| Bayesian optimisation | - | - | - | - | - | (BayesianOptimizer missing) |")
         return

@@ -13,15 +13,9 @@ from sklearn.gaussian_process.kernels import RBF, Matern
 from sklearn.gaussian_process.kernels import ConstantKernel as Constant
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.active import bayes
-from mi_widgets.active.bayes import (
-    BayesianOptimizer,
-    expected_improvement,
-    probability_of_improvement,
-    upper_confidence_bound,
-)
 from mi_widgets.active.campaign import Campaign, CandidateSampler
-from mi_widgets.active.gp import (
+from mi_widgets.bayesopt import optimizer as bayes
+from mi_widgets.bayesopt.gp import (
     CandidateGP,
     GaussianProcess,
     KernelParams,
@@ -29,6 +23,12 @@ from mi_widgets.active.gp import (
     _cholupdate,
     learn_hyperparameters,
     log_marginal_likelihood,
+)
+from mi_widgets.bayesopt.optimizer import (
+    BayesianOptimizer,
+    expected_improvement,
+    probability_of_improvement,
+    upper_confidence_bound,
 )
 
 SCALES = (0.7, 1.2, 2.0)
@@ -410,7 +410,7 @@ def test_a_proposal_stands_until_the_next_tell(data):
 
 
 def test_gp_versus_linear_model_on_the_same_observations(data):
-    from mi_widgets.active.bayes import compare_with_linear
+    from mi_widgets.bayesopt.optimizer import compare_with_linear
 
     x, f, _ = data
     bo = BayesianOptimizer(x, random_state=0)

@@ -16,7 +16,7 @@ from ase import Atoms
 from ase.build import bulk
 
 from mi_widgets._errors import MIInputError, check_choice
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_path
 from mi_widgets.structure.io import read_frames
 
 __all__ = [
@@ -88,7 +88,7 @@ def displaced_lattice(
 
 def local_structures_path():
     """Path of ``data/local_structures_cu.extxyz``."""
-    return REPO_ROOT / "data" / "local_structures_cu.extxyz"
+    return data_path("local_structures_cu.extxyz")
 
 
 def load_local_structures(phase: str | None = None, element: str | None = "Cu") -> list[Atoms]:

@@ -38,7 +38,7 @@ from mi_widgets.potentials.acsf import ACSFSettings
 from mi_widgets.potentials.base import (
     DescriptorPotential,
     LabelledFrame,
-    default_acsf,
+    feature_standardisation,
     forces_from_pairs,
     label_frames,
 )
@@ -153,19 +153,6 @@ class NeuralNetworkPotential(DescriptorPotential):
         self.random_state = random_state
 
     # -- network layout -------------------------------------------------------------------
-    def _settings(self) -> ACSFSettings:
-        if self.descriptor is None:
-            return default_acsf(self.species)
-        if not isinstance(self.descriptor, ACSFSettings):
-            raise MIInputError(
-                "descriptor must be ACSFSettings, e.g. ACSFSettings.create(4.5, ['Si'], g2, g4)."
-            )
-        if set(self.descriptor.species) != set(self.species):
-            return ACSFSettings.create(
-                self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
-            )
-        return self.descriptor
-
     def _layer_shapes(self, n_features: int) -> list[tuple[int, int]]:
         widths = [n_features, *self.hidden, 1]
         return list(itertools.pairwise(widths))
@@ -308,12 +295,9 @@ class NeuralNetworkPotential(DescriptorPotential):
     def _standardise(self, frames: Sequence[LabelledFrame]) -> None:
         features = np.concatenate([f.features for f in frames])
         kinds = np.concatenate([f.kinds for f in frames])
-        for s in range(self._n_species):
-            rows = features[kinds == s]
-            if len(rows):
-                self.feature_mean_[s] = rows.mean(axis=0)
-                spread = rows.std(axis=0)
-                self.feature_scale_[s] = np.where(spread > 1e-8, spread, 1.0)
+        self.feature_mean_, self.feature_scale_ = feature_standardisation(
+            features, kinds, self._n_species
+        )
 
     def _initial_offsets(self, frames: Sequence[LabelledFrame]) -> None:
         """Output biases = per-element energies of a least-squares composition fit."""

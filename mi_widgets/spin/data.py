@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError
+from mi_widgets._resources import data_dir
 from mi_widgets.spin.ed import (
     SpinCluster,
     check_fields,
@@ -67,7 +68,7 @@ KCU4P3O12_FIELDS = tuple(float(b) for b in range(76))
 KCU4P3O12_NOISE = 0.01 * KCU4P3O12_G / 2
 KCU4P3O12_SEED = 20200612
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = data_dir()
 MAGNETIZATION_FILE = "kcu4p3o12_magnetization.csv"
 SUSCEPTIBILITY_FILE = "kcu4p3o12_susceptibility.csv"
 BONDS_FILE = "kcu4p3o12_bonds.csv"

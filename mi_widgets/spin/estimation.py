@@ -72,7 +72,7 @@ OPTIMIZERS = ("bo", "lbfgs", "grid", "random")
 def _bayesian_optimizer_class():
     """lab 04's BayesianOptimizer, or a clear message when it is not installed."""
     try:
-        from mi_widgets.active import BayesianOptimizer
+        from mi_widgets.bayesopt import BayesianOptimizer
     except ImportError:
         raise MIInputError(
             "optimizer='bo' needs mi_widgets.active.BayesianOptimizer (lab 04), which is "

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mi_widgets._errors import MIInputError, check_positive_int
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_dir
 
 __all__ = [
     "GRAIN_BOUNDARY_CSV",
@@ -40,7 +40,7 @@ __all__ = [
     "read_results",
 ]
 
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = data_dir()
 #: Boundary energies of 960 Sigma5 (210) candidates (``scripts/make_grain_boundary.py``).
 GRAIN_BOUNDARY_CSV = DATA_DIR / "grain_boundary_cu_sigma5.csv"
 #: The lowest-energy boundary of that set, relaxed (extended XYZ).

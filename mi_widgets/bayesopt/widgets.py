@@ -7,7 +7,7 @@ coloured by prediction or uncertainty; the best boundary in 3D), *GP vs linear* 
 models trained on the grain-boundary observations) and *Your data* (upload a candidate
 table, download proposals, upload results). Every tab's loop is a
 :class:`~mi_widgets.active.campaign.Campaign` (with a random baseline) over a
-:class:`~mi_widgets.active.bayes.BayesianOptimizer`; the plots read its history.
+:class:`~mi_widgets.bayesopt.optimizer.BayesianOptimizer`; the plots read its history.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d,
 from bokeh.palettes import Viridis256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
-from mi_widgets.active.bayes import ACQUISITIONS, BayesianOptimizer, compare_with_linear
-from mi_widgets.active.bo_data import (
+from mi_widgets.active.campaign import Campaign, compare_with_random
+from mi_widgets.bayesopt.data import (
     SearchProblem,
     forrester_problem,
     load_grain_boundary,
@@ -31,8 +31,8 @@ from mi_widgets.active.bo_data import (
     read_candidate_table,
     read_results,
 )
-from mi_widgets.active.campaign import Campaign, compare_with_random
-from mi_widgets.active.grain_boundary import build_grain_boundary, grain_boundary_energy
+from mi_widgets.bayesopt.grain_boundary import build_grain_boundary, grain_boundary_energy
+from mi_widgets.bayesopt.optimizer import ACQUISITIONS, BayesianOptimizer, compare_with_linear
 from mi_widgets.viz import (
     OKABE_ITO,
     bokeh_pane,
@@ -275,42 +275,28 @@ class BOLab(LabApp):
             y_axis_label=f"{GAMMA} (J/m²)",
             x_range=Range1d(1, 1.3 * n),
         )
-        for k, colour in _ACQ_COLOURS.items():
+        lines = [
+            (self.src_compare[k], colour, 1.5, None, f"{k} (median)")
+            for k, colour in _ACQ_COLOURS.items()
+        ]
+        lines += [
+            (self.src_compare["random"], "#777777", 1.5, "dotted", "random (median)"),
+            (self.src_curve["bo"], "black", 3, None, "this run"),
+            (self.src_curve["random"], "#777777", 2, "dashed", "random, this run"),
+        ]
+        for source, colour, width, dash, label in lines:
+            style = {"line_dash": dash} if dash else {}
+            if label.endswith("(median)") and not dash:
+                style["line_alpha"] = 0.6
             curve.line(
                 "n",
                 "best",
-                source=self.src_compare[k],
+                source=source,
                 color=colour,
-                line_width=1.5,
-                line_alpha=0.6,
-                legend_label=f"{k} (median)",
+                line_width=width,
+                legend_label=label,
+                **style,
             )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_compare["random"],
-            color="#777777",
-            line_width=1.5,
-            line_dash="dotted",
-            legend_label="random (median)",
-        )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_curve["bo"],
-            color="black",
-            line_width=3,
-            legend_label="this run",
-        )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_curve["random"],
-            color="#777777",
-            line_width=2,
-            line_dash="dashed",
-            legend_label="random, this run",
-        )
         optimum = self.problems["grain_boundary"].optimum()[1]
         curve.add_layout(
             Span(location=optimum, dimension="width", line_color=_RED, line_dash="dotted")

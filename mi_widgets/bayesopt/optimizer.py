@@ -36,7 +36,7 @@ from scipy.special import ndtr
 
 from mi_widgets._errors import MIInputError, check_choice, check_finite_array, check_positive_int
 from mi_widgets._threads import one_blas_thread
-from mi_widgets.active.gp import (
+from mi_widgets.bayesopt.gp import (
     KERNELS,
     CandidateGP,
     KernelParams,
