@@ -47,6 +47,22 @@ _SEARCH_COLORS = {"bo": OKABE_ITO[4], "random": OKABE_ITO[0], "grid": OKABE_ITO[
 _LEVELS_SHOWN = 40
 
 
+def _parse_upload(content: bytes | str, name: str, reader):
+    """``reader`` applied to an uploaded CSV's text; its error names the file."""
+    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    try:
+        return reader(text if "\n" in text else text + "\n")
+    except MIInputError as error:
+        raise MIInputError(f"{name}: {error}") from None
+
+
+def _panel(title: str, x_label: str, y_label: str, **kwargs):
+    """A figure of this lab's size (440 x 300 unless given) with its axis labels."""
+    kwargs.setdefault("width", 440)
+    kwargs.setdefault("height", 300)
+    return new_figure(title, x_axis_label=x_label, y_axis_label=y_label, **kwargs)
+
+
 class HamiltonianLab(LabApp):
     """Estimate spin couplings from magnetisation curves, step by step.
 
@@ -190,13 +206,7 @@ class HamiltonianLab(LabApp):
 
     def _build_plots(self) -> None:
         # Forward model
-        self.fig_m = new_figure(
-            "Magnetisation M(B)",
-            x_axis_label="B (T)",
-            y_axis_label="M (μB / spin)",
-            width=440,
-            height=300,
-        )
+        self.fig_m = _panel("Magnetisation M(B)", "B (T)", "M (μB / spin)")
         self.src_m = ColumnDataSource({"x": [], "y": []})
         self.src_data = ColumnDataSource({"x": [], "y": []})
         self.fig_m.scatter(
@@ -206,17 +216,11 @@ class HamiltonianLab(LabApp):
             "x", "y", source=self.src_m, line_width=2.5, color=OKABE_ITO[4], legend_label="model"
         )
         style_legend(self.fig_m, "top_left")
-        self.fig_dm = new_figure(
-            "dM/dB", x_axis_label="B (T)", y_axis_label="dM/dB (μB / T)", width=440, height=300
-        )
+        self.fig_dm = _panel("dM/dB", "B (T)", "dM/dB (μB / T)")
         self.src_dm = ColumnDataSource({"x": [], "y": []})
         self.fig_dm.line("x", "y", source=self.src_dm, line_width=2, color=OKABE_ITO[5])
-        self.fig_levels = new_figure(
-            f"Lowest {_LEVELS_SHOWN} levels vs field",
-            x_axis_label="B (T)",
-            y_axis_label="E \u2212 E₀(B=0) (meV)",
-            width=440,
-            height=300,
+        self.fig_levels = _panel(
+            f"Lowest {_LEVELS_SHOWN} levels vs field", "B (T)", "E \u2212 E₀(B=0) (meV)"
         )
         self.src_levels = ColumnDataSource({"xs": [], "ys": [], "color": []})
         self.fig_levels.multi_line(
@@ -228,14 +232,7 @@ class HamiltonianLab(LabApp):
             gridplot([[self.fig_m, self.fig_dm], [self.fig_levels, None]], toolbar_location="right")
         )
         # Estimation
-        self.fig_trace = new_figure(
-            "Best E(x) so far",
-            x_axis_label="forward calls",
-            y_axis_label="E(x)",
-            y_axis_type="log",
-            width=440,
-            height=300,
-        )
+        self.fig_trace = _panel("Best E(x) so far", "forward calls", "E(x)", y_axis_type="log")
         self.src_trace = {m: ColumnDataSource({"x": [], "y": []}) for m in ("bo", "random", "grid")}
         labels = {"bo": "Bayesian optimisation", "random": "random", "grid": "grid"}
         for m, src in self.src_trace.items():
@@ -248,13 +245,7 @@ class HamiltonianLab(LabApp):
                 legend_label=labels[m],
             )
         style_legend(self.fig_trace, "top_right")
-        self.fig_fit = new_figure(
-            "Data and the best fit",
-            x_axis_label="B (T)",
-            y_axis_label="M (μB / spin)",
-            width=440,
-            height=300,
-        )
+        self.fig_fit = _panel("Data and the best fit", "B (T)", "M (μB / spin)")
         self.src_fit_data = ColumnDataSource({"x": [], "y": [], "color": []})
         self.src_fit = ColumnDataSource({"xs": [], "ys": [], "color": []})
         self.fig_fit.scatter("x", "y", source=self.src_fit_data, color="color", size=3)
@@ -263,14 +254,12 @@ class HamiltonianLab(LabApp):
             gridplot([[self.fig_trace, self.fig_fit]], toolbar_location="right")
         )
         # Elbow and F(sigma)
-        self.fig_elbow = new_figure(
+        self.fig_elbow = _panel(
             "Elbow: χ²(x*) vs 2\u03c3²λ",
-            x_axis_label="2\u03c3²λ",
-            y_axis_label="χ² (μB²)",
+            "2\u03c3²λ",
+            "χ² (μB²)",
             x_axis_type="log",
             y_axis_type="log",
-            width=440,
-            height=300,
         )
         self.src_elbow = {p: ColumnDataSource({"x": [], "y": []}) for p in ("l1", "l2")}
         self.src_elbow_pick = ColumnDataSource({"x": [], "y": []})
@@ -290,13 +279,8 @@ class HamiltonianLab(LabApp):
             line_color="#000000",
         )
         style_legend(self.fig_elbow, "top_left")
-        self.fig_free = new_figure(
-            "Free energy F(\u03c3)",
-            x_axis_label="\u03c3 (μB / spin)",
-            y_axis_label="F(\u03c3)",
-            x_axis_type="log",
-            width=440,
-            height=300,
+        self.fig_free = _panel(
+            "Free energy F(\u03c3)", "\u03c3 (μB / spin)", "F(\u03c3)", x_axis_type="log"
         )
         self.src_free = ColumnDataSource({"x": [], "y": []})
         self.fig_free.line("x", "y", source=self.src_free, line_width=2, color=OKABE_ITO[5])
@@ -325,18 +309,10 @@ class HamiltonianLab(LabApp):
         )
         for w in (self.pair_x, self.pair_y):
             self.on_change(w, lambda _v: self._redraw_posterior())
-        self.fig_pair = new_figure(
-            "Posterior samples",
-            x_axis_label="J (meV)",
-            y_axis_label="J (meV)",
-            width=440,
-            height=320,
-        )
+        self.fig_pair = _panel("Posterior samples", "J (meV)", "J (meV)", height=320)
         self.src_pair = ColumnDataSource({"x": [], "y": []})
         self.fig_pair.scatter("x", "y", source=self.src_pair, size=4, alpha=0.5, color=OKABE_ITO[4])
-        self.fig_gap = new_figure(
-            "Spin gap", x_axis_label="gap (meV)", y_axis_label="samples", width=440, height=320
-        )
+        self.fig_gap = _panel("Spin gap", "gap (meV)", "samples", height=320)
         self.src_gap = ColumnDataSource({"left": [], "right": [], "top": []})
         self.fig_gap.quad(
             left="left",
@@ -663,11 +639,7 @@ class HamiltonianLab(LabApp):
     # --------------------------------------------------------------- uploads
     def load_curves(self, content: bytes | str, name: str = "curves.csv") -> None:
         """Fit new curves: CSV of B, M (one curve) or T, B, M (several temperatures)."""
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
-        try:
-            data = read_magnetization_csv(text if "\n" in text else text + "\n")
-        except MIInputError as error:
-            raise MIInputError(f"{name}: {error}") from None
+        data = _parse_upload(content, name, read_magnetization_csv)
         self.data = data
         self.chi_data = None
         self._new_estimation()
@@ -675,11 +647,7 @@ class HamiltonianLab(LabApp):
 
     def load_bonds(self, content: bytes | str, name: str = "bonds.csv") -> None:
         """Use a new cluster: CSV rows i, j, name (0-based spins)."""
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
-        try:
-            cluster = read_bonds_csv(text if "\n" in text else text + "\n")
-        except MIInputError as error:
-            raise MIInputError(f"{name}: {error}") from None
+        cluster = _parse_upload(content, name, read_bonds_csv)
         if cluster.n_spins > 12:
             raise MIInputError(
                 f"{name}: the lab fits clusters of up to 12 spins; got {cluster.n_spins}."
