@@ -445,7 +445,7 @@ def bond_moments(
     --------
     >>> z = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
     >>> (q1,) = bond_moments([1], z, np.array([0, 0]), np.array([0.5, 0.5]), n_atoms=1)
-    >>> np.abs(q1).max() < 1e-12  # opposite bonds cancel for odd l
+    >>> bool(np.abs(q1).max() < 1e-12)  # opposite bonds cancel for odd l
     True
     """
     ls = tuple(int(ell) for ell in ls)
