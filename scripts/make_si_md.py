@@ -106,9 +106,16 @@ def sample(dyn: Langevin, atoms: Atoms, protocol: Protocol, every: int, **info) 
     return frames
 
 
-def diamond(protocol: Protocol, temperature: float, rng: np.random.Generator) -> Atoms:
+def sw_calculator() -> StillingerWeber:
+    """The original Stillinger-Weber silicon."""
+    return StillingerWeber(skin=1.0)
+
+
+def diamond(
+    protocol: Protocol, temperature: float, rng: np.random.Generator, calculator=sw_calculator
+) -> Atoms:
     atoms = bulk("Si", "diamond", a=5.431, cubic=True).repeat(protocol.repeat)
-    atoms.calc = StillingerWeber(skin=1.0)
+    atoms.calc = calculator()
     thermalize_momenta(atoms, temperature_K=temperature, rng=rng)
     Stationary(atoms)
     return atoms
@@ -124,9 +131,9 @@ def crystal(protocol: Protocol, temperature: float, rng: np.random.Generator) ->
 
 
 def liquid_quench_amorphous(
-    protocol: Protocol, rng: np.random.Generator
+    protocol: Protocol, rng: np.random.Generator, calculator=sw_calculator
 ) -> tuple[list[Atoms], list[Atoms], list[Atoms]]:
-    atoms = diamond(protocol, 4000.0, rng)
+    atoms = diamond(protocol, 4000.0, rng, calculator)
     dyn = thermostat(atoms, 4000.0, rng)
     dyn.run(protocol.melt)
     dyn.set_temperature(temperature_K=2000.0)

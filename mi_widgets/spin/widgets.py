@@ -7,7 +7,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from bokeh.layouts import gridplot
 from bokeh.models import ColumnDataSource, Span
 
 from mi_widgets._errors import MIInputError
@@ -54,6 +53,13 @@ def _parse_upload(content: bytes | str, name: str, reader):
         return reader(text if "\n" in text else text + "\n")
     except MIInputError as error:
         raise MIInputError(f"{name}: {error}") from None
+
+
+def _wrapped(*figures) -> widgets.HBox:
+    """Figures side by side, wrapping below each other when the screen is narrow."""
+    return widgets.HBox(
+        [bokeh_pane(figure) for figure in figures], layout=widgets.Layout(flex_flow="row wrap")
+    )
 
 
 def _panel(title: str, x_label: str, y_label: str, **kwargs):
@@ -228,9 +234,7 @@ class HamiltonianLab(LabApp):
         )
         self.src_ground = ColumnDataSource({"x": [], "y": []})
         self.fig_levels.line("x", "y", source=self.src_ground, line_width=3, color="#000000")
-        self.pane_forward = bokeh_pane(
-            gridplot([[self.fig_m, self.fig_dm], [self.fig_levels, None]], toolbar_location="right")
-        )
+        self.pane_forward = _wrapped(self.fig_m, self.fig_dm, self.fig_levels)
         # Estimation
         self.fig_trace = _panel("Best E(x) so far", "forward calls", "E(x)", y_axis_type="log")
         self.src_trace = {m: ColumnDataSource({"x": [], "y": []}) for m in ("bo", "random", "grid")}
@@ -250,9 +254,7 @@ class HamiltonianLab(LabApp):
         self.src_fit = ColumnDataSource({"xs": [], "ys": [], "color": []})
         self.fig_fit.scatter("x", "y", source=self.src_fit_data, color="color", size=3)
         self.fig_fit.multi_line("xs", "ys", source=self.src_fit, color="color", line_width=2)
-        self.pane_estimation = bokeh_pane(
-            gridplot([[self.fig_trace, self.fig_fit]], toolbar_location="right")
-        )
+        self.pane_estimation = _wrapped(self.fig_trace, self.fig_fit)
         # Elbow and F(sigma)
         self.fig_elbow = _panel(
             "Elbow: χ²(x*) vs 2\u03c3²λ",
@@ -293,9 +295,7 @@ class HamiltonianLab(LabApp):
             visible=self.data.noise is not None,
         )
         self.fig_free.add_layout(self.noise_span)
-        self.pane_regularisation = bokeh_pane(
-            gridplot([[self.fig_elbow, self.fig_free]], toolbar_location="right")
-        )
+        self.pane_regularisation = _wrapped(self.fig_elbow, self.fig_free)
         # Posterior
         names = list(self.cluster.names)
         self.pair_x = widgets.Dropdown(
@@ -323,9 +323,7 @@ class HamiltonianLab(LabApp):
             fill_color=OKABE_ITO[2],
             line_color="#ffffff",
         )
-        self.pane_posterior = bokeh_pane(
-            gridplot([[self.fig_pair, self.fig_gap]], toolbar_location="right")
-        )
+        self.pane_posterior = _wrapped(self.fig_pair, self.fig_gap)
         self.posterior_text = widgets.HTML()
 
     def _main(self) -> widgets.Widget:
