@@ -221,7 +221,7 @@ class HamiltonianLab(LabApp):
         self.fig_m.line(
             "x", "y", source=self.src_m, line_width=2.5, color=OKABE_ITO[4], legend_label="model"
         )
-        style_legend(self.fig_m, "top_left")
+        style_legend(self.fig_m, outside="below")
         self.fig_dm = _panel("dM/dB", "B (T)", "dM/dB (μB / T)")
         self.src_dm = ColumnDataSource({"x": [], "y": []})
         self.fig_dm.line("x", "y", source=self.src_dm, line_width=2, color=OKABE_ITO[5])
@@ -248,7 +248,7 @@ class HamiltonianLab(LabApp):
                 color=_SEARCH_COLORS[m],
                 legend_label=labels[m],
             )
-        style_legend(self.fig_trace, "top_right")
+        style_legend(self.fig_trace, outside="below")
         self.fig_fit = _panel("Data and the best fit", "B (T)", "M (μB / spin)")
         self.src_fit_data = ColumnDataSource({"x": [], "y": [], "color": []})
         self.src_fit = ColumnDataSource({"xs": [], "ys": [], "color": []})
@@ -280,7 +280,7 @@ class HamiltonianLab(LabApp):
             line_width=2,
             line_color="#000000",
         )
-        style_legend(self.fig_elbow, "top_left")
+        style_legend(self.fig_elbow, outside="below")
         self.fig_free = _panel(
             "Free energy F(\u03c3)", "\u03c3 (μB / spin)", "F(\u03c3)", x_axis_type="log"
         )
