@@ -131,10 +131,17 @@ class BOLab(LabApp):
     # ------------------------------------------------------------- building
     def _build_controls(self) -> None:
         self.acq_select = widgets.Dropdown(
-            options=list(ACQUISITIONS), value=self.acquisition, description="Acquisition"
+            options=list(ACQUISITIONS),
+            value=self.acquisition,
+            description="Acquisition",
+            layout=widgets.Layout(width="230px"),
         )
         self.batch_input = widgets.BoundedIntText(
-            value=self.batch, min=1, max=20, description="Batch"
+            value=self.batch,
+            min=1,
+            max=20,
+            description="Batch",
+            layout=widgets.Layout(width="230px"),
         )
         self.step_button = widgets.Button(description="Step", button_style="primary")
         self.run_input = widgets.BoundedIntText(value=10, min=1, max=500, description="N")
@@ -160,6 +167,7 @@ class BOLab(LabApp):
             step=0.05,
             description="Length scale",
             readout_format=".3f",
+            style={"description_width": "initial"},
         )
         self.noise_slider = widgets.FloatLogSlider(
             value=self._noise,
@@ -169,6 +177,7 @@ class BOLab(LabApp):
             step=0.1,
             description="Noise sd",
             readout_format=".3f",
+            style={"description_width": "initial"},
         )
         self.learn_box = widgets.Checkbox(value=False, description="Learn by marginal likelihood")
         self.on_change(self.length_slider, self.set_length_scale)
@@ -247,7 +256,7 @@ class BOLab(LabApp):
             legend_label="next",
         )
         fig.y_range = Range1d(-12, 20)
-        style_legend(fig, "top_left")
+        style_legend(fig, outside="right")
         acq = new_figure(
             "Acquisition",
             width=560,
