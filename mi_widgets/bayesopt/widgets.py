@@ -196,7 +196,7 @@ class BOLab(LabApp):
         self.on_change(self.colour_select, self.colour_by)
         self.compare_button = widgets.Button(description="Compare acquisitions (3 seeds x 60)")
         self.compare_button.layout.width = "260px"
-        self.on_click(self.compare_button, self.compare_acquisitions)
+        self.on_click(self.compare_button, self.compare_acquisitions, background=True)
         self.structure_button = widgets.Button(description="Show best boundary in 3D")
         self.structure_button.layout.width = "220px"
         self.on_click(self.structure_button, self.show_best_structure)

@@ -689,7 +689,7 @@ class ModelChoiceLab(LabApp):
             ("Choose model", self.run_choice),
         ]:
             button = widgets.Button(description=label, layout=widgets.Layout(width="240px"))
-            self.on_click(button, action)
+            self.on_click(button, action, background=True)
             self.buttons[label] = button
         self.summary = widgets.HTML("Press a button to run a study.")
         self._lines: dict[str, str] = {}

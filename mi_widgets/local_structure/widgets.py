@@ -143,8 +143,8 @@ class LocalStructureLab(LabApp):
         self.on_change(self.amplitude, self.show_displacement)
         self.on_change(self.theta, self.set_theta)
         self.on_change(self.colour_by, self.set_colour_by)
-        self.on_click(self.train_button, lambda: self.train(self.train_on.value))
-        self.on_click(self.study_button, self.run_unsupervised)
+        self.on_click(self.train_button, lambda: self.train(self.train_on.value), background=True)
+        self.on_click(self.study_button, self.run_unsupervised, background=True)
 
     def _controls(self):
         return [

@@ -634,7 +634,7 @@ class SpectralMapExplorer(LabApp):
         self.cluster_button = widgets.Button(description="Cluster into phases")
         self.on_click(self.cluster_button, lambda: self.cluster(self.phase_slider.value))
         self.run_button = widgets.Button(description="Fit all spectra", button_style="primary")
-        self.on_click(self.run_button, self.run)
+        self.on_click(self.run_button, self.run, background=True)
         self.upload = self.upload_button(".npz,.csv,.txt", "Upload stack", self.load_upload)
         self.info = widgets.HTML()
         self.phase_legend = widgets.HTML()

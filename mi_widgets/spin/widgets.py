@@ -155,7 +155,7 @@ class HamiltonianLab(LabApp):
         for b in (self.step_button, self.run_button, self.reset_button):
             b.layout.width = "95px"
         self.on_click(self.step_button, self.step)
-        self.on_click(self.run_button, self.run)
+        self.on_click(self.run_button, self.run, background=True)
         self.on_click(self.reset_button, self.reset)
         self.use_fit_button = widgets.Button(description="Sliders ← best fit")
         self.on_click(self.use_fit_button, self.use_best_fit)
@@ -166,9 +166,9 @@ class HamiltonianLab(LabApp):
         self.posterior_button = widgets.Button(description="Posterior")
         for b in (self.elbow_button, self.free_button, self.posterior_button):
             b.layout.width = "140px"
-        self.on_click(self.elbow_button, self.compute_elbow)
-        self.on_click(self.free_button, self.compute_free_energy)
-        self.on_click(self.posterior_button, self.compute_posterior)
+        self.on_click(self.elbow_button, self.compute_elbow, background=True)
+        self.on_click(self.free_button, self.compute_free_energy, background=True)
+        self.on_click(self.posterior_button, self.compute_posterior, background=True)
         self.analysis_text = widgets.HTML()
 
         self.upload_curves = self.upload_button(".csv,.txt", "Curves CSV", self._on_curves)
