@@ -178,7 +178,7 @@ def test_bad_input_messages():
 def _bo_runs(seeds=range(3)):
     active = pytest.importorskip("mi_widgets.active")
     if not hasattr(active, "BayesianOptimizer"):
-        pytest.skip("mi_widgets.active.BayesianOptimizer (lab 04) is not available")
+        pytest.skip("mi_widgets.bayesopt.BayesianOptimizer (lab 04) is not available")
     cluster, curves, _ = load_kcu4p3o12()
     common = dict(g=KCU4P3O12_G, sigma=curves.noise)
     args = (cluster, curves.fields, curves.m, curves.temperatures)
