@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError, short_text
+from mi_widgets._errors import MIInputError, check_file
 from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
@@ -81,9 +81,7 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
             raise MIInputError(f"{name or 'The file'} is not UTF-8 text; save it as CSV.") from None
         name = name or "upload"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
+        path = check_file(source)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:

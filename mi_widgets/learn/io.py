@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError, short_text
+from mi_widgets._errors import MIInputError, check_file, short_repr, short_text
 from mi_widgets._resources import data_dir
 
 __all__ = ["COMPOSITION_COLUMNS", "DATA_DIR", "Table", "load_alloys", "read_table"]
@@ -54,8 +54,10 @@ class Table:
     def column(self, name: str) -> np.ndarray:
         """The raw text of column ``name``."""
         if name not in self.cells:
-            listed = ", ".join(self.columns)
-            raise MIInputError(f"{self.name} has no column {name!r}; its columns are {listed}.")
+            listed = short_text(", ".join(self.columns), 120)
+            raise MIInputError(
+                f"{self.name} has no column {short_repr(name)}; its columns are {listed}."
+            )
         return self.cells[name]
 
     def is_numeric(self, name: str) -> bool:
@@ -135,10 +137,8 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
         except UnicodeDecodeError:
             raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
     else:
-        path = Path(source)
+        path = check_file(source)
         label = name or path.name
-        if not path.is_file():
-            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
