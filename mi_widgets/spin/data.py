@@ -67,6 +67,12 @@ KCU4P3O12_NOISE = 0.01 * KCU4P3O12_G / 2
 KCU4P3O12_SEED = 20200612
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+#: Most lines read from a CSV of curves (a measured M(B) has hundreds to thousands).
+MAX_CSV_LINES = 100_000
+#: Most lines of a bonds CSV (12 spins have 66 pairs; comments and blank lines allowed).
+MAX_BOND_LINES = 10_000
+#: Most temperatures in one magnetisation CSV.
+MAX_TEMPERATURES = 50
 MAGNETIZATION_FILE = "kcu4p3o12_magnetization.csv"
 SUSCEPTIBILITY_FILE = "kcu4p3o12_susceptibility.csv"
 BONDS_FILE = "kcu4p3o12_bonds.csv"
@@ -183,10 +189,21 @@ def _text(source: str | Path, what: str) -> str:
         raise MIInputError(f"the {what} CSV is not UTF-8 text; save it as CSV.") from None
 
 
+def _check_lines(text: str, what: str, limit: int, fix: str) -> None:
+    """Refuse a CSV longer than ``limit`` lines before parsing it."""
+    n_lines = text.count("\n") + text.count("\r")
+    if n_lines > limit:
+        raise MIInputError(
+            f"the {what} CSV has {n_lines:,} lines; the lab reads at most {limit:,}, so {fix}."
+        )
+
+
 def _rows(source: str | Path, expected: int, what: str) -> np.ndarray:
     """The numeric rows of a CSV (a header line and ``#`` comments skipped), all finite."""
+    text = _text(source, what)
+    _check_lines(text, what, MAX_CSV_LINES, "thin the curve")
     rows: list[list[float]] = []
-    for k, row in enumerate(csv_rows(_text(source, what), f"the {what} CSV")):
+    for k, row in enumerate(csv_rows(text, f"the {what} CSV")):
         if not row or row[0].lstrip().startswith("#"):
             continue
         if len(row) != expected:
@@ -225,8 +242,8 @@ def read_magnetization_csv(source: str | Path) -> MagnetizationData:
     [[0.0, 0.3]]
     """
     text = _text(source, "magnetisation")
-    first = next((row for row in csv_rows(text, "the magnetisation CSV") if row), [])
-    n_cols = len(first)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    n_cols = len(csv_rows(first, "the magnetisation CSV")[0]) if first else 0
     if n_cols not in (2, 3):
         raise MIInputError(
             f"a magnetisation CSV needs columns B, M or T, B, M; got {n_cols} columns."
@@ -235,6 +252,11 @@ def read_magnetization_csv(source: str | Path) -> MagnetizationData:
     if n_cols == 2:
         table = np.column_stack([np.zeros(len(table)), table])
     temps = list(dict.fromkeys(table[:, 0].tolist()))
+    if len(temps) > MAX_TEMPERATURES:
+        raise MIInputError(
+            f"the magnetisation CSV holds curves at {len(temps):,} temperatures; give at most "
+            f"{MAX_TEMPERATURES}, each with the same field grid."
+        )
     fields = None
     curves = []
     for t in temps:
@@ -267,8 +289,10 @@ def read_bonds_csv(source: str | Path, n_spins: int | None = None) -> SpinCluste
     >>> read_bonds_csv("i,j,name\\n0,1,J1\\n1,2,J1\\n").names
     ('J1',)
     """
+    text = _text(source, "bonds")
+    _check_lines(text, "bonds", MAX_BOND_LINES, "list each bond once")
     bonds = []
-    for k, row in enumerate(csv_rows(_text(source, "bonds"), "the bonds CSV")):
+    for k, row in enumerate(csv_rows(text, "the bonds CSV")):
         if not row or row[0].lstrip().startswith("#"):
             continue
         if len(row) != 3:
