@@ -350,6 +350,7 @@ def _parse_failure(error: Exception, path: str, name: str, fmt: str) -> str:
     text = str(error).replace(path, name).strip()
     reason = text.splitlines()[0][:160] if text else ""
     reason = _SENTENCE_END.split(reason, maxsplit=1)[0].rstrip(".")  # one sentence only
+    reason = "".join(ch for ch in reason if ch.isprintable()).strip()
     number = _NOT_A_NUMBER.search(reason)
     if number:
         token = number.group(1).rstrip("'")
