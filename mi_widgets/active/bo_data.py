@@ -271,6 +271,7 @@ def read_candidate_table(
                 ) from None
     if not np.all(np.isfinite(features)):
         raise MIInputError("Feature cells must be finite numbers (no NaN or infinity).")
+    _check_scale(features, feature_columns)
     col = header.index(value_column)
     values = np.full(len(body), np.nan)
     for k, row in enumerate(body):
@@ -370,4 +371,17 @@ def _check_values(values: np.ndarray, column: str, where: str) -> None:
         raise MIInputError(
             f"{short_text(column)!r} in {where} {int(bad[0]) + 2} is infinite; give a measured "
             "value, or leave the cell empty."
+        )
+    _check_scale(values[np.isfinite(values)][:, None], (column,))
+
+
+def _check_scale(table: np.ndarray, columns) -> None:
+    """Refuse columns so large that their mean or spread overflows (the GP standardises)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.abs(table).max(axis=0, initial=0.0) * np.sqrt(max(len(table), 1))
+    bad = np.flatnonzero(~np.isfinite(spread) | (spread > 1e150))
+    if bad.size:
+        raise MIInputError(
+            f"Column {short_text(columns[int(bad[0])])!r} holds numbers too large to "
+            "standardise (above 1e150); rescale it, e.g. to other units."
         )
