@@ -91,13 +91,15 @@ def loader_corpus(
             tally["slow"] += took > SLOW_S
             slowest = max(slowest, took)
             _note(examples, name, outcome, detail, content)
+            if took > SLOW_S:
+                _note(examples, name, f"slow ({outcome})", f"{took:.2f} s: {detail}", content)
         tally["max_ms"] = round(1000 * slowest)
         counts[name] = tally
     return counts
 
 
 def _note(examples: dict | None, name: str, outcome: str, detail: str, content: bytes) -> None:
-    if examples is not None and outcome not in ("loaded", "clear"):
+    if examples is not None and outcome not in ("loaded", "clear"):  # slow ones come labelled
         examples.setdefault(f"{name} / {outcome}", []).append(f"{detail[:300]} <- {content[:80]!r}")
 
 
@@ -125,6 +127,8 @@ def app_corpus(
             tally["slow"] += took > SLOW_S
             slowest = max(slowest, took)
             _note(examples, name, outcome, detail, content)
+            if took > SLOW_S:
+                _note(examples, name, f"slow ({outcome})", f"{took:.2f} s: {detail}", content)
         refused = still_usable(path, app)
         if refused:
             tally["unusable"] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -62,8 +63,41 @@ def _split(line: str) -> list[str]:
     return line.split()
 
 
+def _fast_table(text: str) -> np.ndarray | None:
+    """The numbers of a well-formed table in one pass of numpy's C parser, else None.
+
+    Only an optimisation: any file it does not read exactly as :func:`_parse_table`
+    would (ragged rows, text, empty cells, mixed delimiters) returns None, and the line
+    by line parser reads it and names the problem.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(_COMMENT)]
+    start = next((i for i, ln in enumerate(lines[:100]) if _numeric(ln)), None)
+    if start is None:
+        return None
+    first = lines[start]
+    delimiter = next((d for d in _DELIMITERS if d in first), None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = np.loadtxt(lines[start:], delimiter=delimiter, comments=None, ndmin=2)
+    except (ValueError, TypeError, IndexError):
+        return None
+    return table if table.shape[0] and table.shape[1] == len(_split(first.strip())) else None
+
+
+def _numeric(line: str) -> bool:
+    try:
+        [float(cell) for cell in _split(line.strip())]
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_table(text: str, name: str) -> np.ndarray:
     """Numbers of a delimited table; leading non-numeric lines are a header."""
+    fast = _fast_table(text)
+    if fast is not None:
+        return fast
     rows: list[list[float]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
