@@ -7,7 +7,7 @@ import io
 
 from mi_widgets._errors import MIInputError
 
-__all__ = ["csv_rows"]
+__all__ = ["check_line_count", "count_lines", "csv_rows"]
 
 
 def csv_rows(text: str, label: str) -> list[list[str]]:
@@ -38,3 +38,37 @@ def csv_rows(text: str, label: str) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text)))
     except csv.Error as error:
         raise MIInputError(f"{label} is not a readable CSV table ({error}).") from None
+
+
+def count_lines(text: str) -> int:
+    """How many lines ``text`` has, with any line ending (``\\n``, ``\\r\\n`` or ``\\r``).
+
+    Examples
+    --------
+    >>> count_lines("a\\r\\nb\\rc\\nd")
+    4
+    """
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+def check_line_count(text: str, label: str, limit: int, fix: str) -> None:
+    """Refuse ``text`` before parsing it when it has more than ``limit`` lines.
+
+    Raises
+    ------
+    MIInputError
+        Naming the count, the limit and ``fix`` (what to do instead).
+
+    Examples
+    --------
+    >>> check_line_count("a\\nb\\nc\\n", "t.csv", 2, "thin it")
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: t.csv has 3 lines; the lab reads at most 2, so thin it.
+    """
+    n_lines = count_lines(text)
+    if n_lines > limit:
+        raise MIInputError(
+            f"{label} has {n_lines:,} lines; the lab reads at most {limit:,}, so {fix}."
+        )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._csv import csv_rows
+from mi_widgets._csv import check_line_count, csv_rows
 from mi_widgets._errors import MIInputError, check_file, check_positive_int, short_text
 from mi_widgets._reference import REPO_ROOT
 
@@ -231,12 +231,8 @@ def read_candidate_table(
         except UnicodeDecodeError:
             raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
         name = name or path.stem
-    n_lines = text.count("\n") + text.count("\r")
-    if max_rows is not None and n_lines > max_rows + 1:
-        raise MIInputError(
-            f"The table has about {n_lines - 1:,} rows; the lab takes at most {max_rows:,} "
-            "candidates, so subsample or bin the table."
-        )
+    if max_rows is not None:
+        check_line_count(text, "The table", max_rows + 1, "subsample or bin the candidates")
     rows = [r for r in csv_rows(text, "The table") if any(cell.strip() for cell in r)]
     if len(rows) < 3:
         raise MIInputError("The table needs a header line and at least two rows of candidates.")
@@ -323,6 +319,9 @@ def read_results(source: str | bytes, problem: SearchProblem) -> tuple[np.ndarra
     (array([2]), array([0.9]))
     """
     text = source.decode("utf-8-sig", errors="replace") if isinstance(source, bytes) else source
+    # more lines than twice the candidates (blank lines allowed) must repeat rows
+    limit = 2 * problem.candidates.shape[0] + 100
+    check_line_count(text, "The results file", limit, "give each measured row once")
     rows = [r for r in csv_rows(text, "The results file") if any(cell.strip() for cell in r)]
     if not rows:
         raise MIInputError("The results file is empty.")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._csv import csv_rows
+from mi_widgets._csv import check_line_count, csv_rows
 from mi_widgets._errors import MIInputError, check_file, check_finite_array, short_text
 from mi_widgets.spin.ed import (
     SpinCluster,
@@ -189,19 +189,10 @@ def _text(source: str | Path, what: str) -> str:
         raise MIInputError(f"the {what} CSV is not UTF-8 text; save it as CSV.") from None
 
 
-def _check_lines(text: str, what: str, limit: int, fix: str) -> None:
-    """Refuse a CSV longer than ``limit`` lines before parsing it."""
-    n_lines = text.count("\n") + text.count("\r")
-    if n_lines > limit:
-        raise MIInputError(
-            f"the {what} CSV has {n_lines:,} lines; the lab reads at most {limit:,}, so {fix}."
-        )
-
-
 def _rows(source: str | Path, expected: int, what: str) -> np.ndarray:
     """The numeric rows of a CSV (a header line and ``#`` comments skipped), all finite."""
     text = _text(source, what)
-    _check_lines(text, what, MAX_CSV_LINES, "thin the curve")
+    check_line_count(text, f"the {what} CSV", MAX_CSV_LINES, "thin the curve")
     rows: list[list[float]] = []
     for k, row in enumerate(csv_rows(text, f"the {what} CSV")):
         if not row or row[0].lstrip().startswith("#"):
@@ -290,7 +281,7 @@ def read_bonds_csv(source: str | Path, n_spins: int | None = None) -> SpinCluste
     ('J1',)
     """
     text = _text(source, "bonds")
-    _check_lines(text, "bonds", MAX_BOND_LINES, "list each bond once")
+    check_line_count(text, "the bonds CSV", MAX_BOND_LINES, "list each bond once")
     bonds = []
     for k, row in enumerate(csv_rows(text, "the bonds CSV")):
         if not row or row[0].lstrip().startswith("#"):
