@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mi_widgets._csv import check_line_count
 from mi_widgets._errors import MIInputError, check_file, short_repr, short_text
 from mi_widgets._resources import data_dir
 
@@ -108,7 +109,9 @@ class Table:
         return values
 
 
-def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
+def read_table(
+    source: str | Path | bytes, *, name: str | None = None, max_rows: int | None = None
+) -> Table:
     """Read a comma-separated table with a header row; lines starting with '#' are comments.
 
     Parameters
@@ -117,12 +120,14 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
         A path, or the bytes of an uploaded file.
     name : str, optional
         Name used in messages (default: the file name, or "the table").
+    max_rows : int, optional
+        Refuse files with more lines than this (plus the header), before parsing.
 
     Raises
     ------
     MIInputError
-        If the file is not UTF-8 text, has no header or no data rows, or rows of
-        unequal length.
+        If the file is not UTF-8 text, has no header or no data rows, rows of
+        unequal length, or more than ``max_rows`` rows.
 
     Examples
     --------
@@ -143,6 +148,8 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
+    if max_rows is not None:
+        check_line_count(text, label, max_rows + 1, "subsample it first")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too
     lines = [ln for ln in io.StringIO(text) if ln.strip() and not ln.lstrip().startswith("#")]
     try:
