@@ -63,9 +63,9 @@ def _corpus_inputs(seed: bytes, seed_key: str, n_mutations: int, n_random: int, 
     return inputs + hostile_inputs(seed_key)
 
 
-def _timed(call) -> tuple[str, str, float]:
+def _timed(call, timeout: int = TIMEOUT_S) -> tuple[str, str, float]:
     started = time.perf_counter()
-    outcome, detail = _run(call)
+    outcome, detail = _run(call, timeout)
     return outcome, detail, time.perf_counter() - started
 
 
@@ -136,6 +136,33 @@ def app_corpus(
         tally["max_ms"] = round(1000 * slowest)
         counts[name] = tally
     return counts
+
+
+def limit_uploads(timeout: int = 60) -> dict[str, list]:
+    """Each text upload button given its seed file repeated to just under the 20 MB limit.
+
+    Returns ``{path: [outcome, seconds, megabytes]}`` (past ``timeout`` s: a hang).
+    """
+    from fuzz_apps import UPLOAD_PATHS, ready_app, upload_verdict
+    from fuzz_corpus import SEEDS
+
+    from mi_widgets._limits import UPLOAD_LIMIT_BYTES
+
+    found = {}
+    for name, path in UPLOAD_PATHS.items():
+        seed = SEEDS[path.seed]
+        if seed.startswith(b"PK"):
+            continue  # archives: the hand-made lies cover them
+        body = seed.partition(b"\n")[2]
+        content = seed + body * ((UPLOAD_LIMIT_BYTES - 2**20 - len(seed)) // len(body))
+        app = ready_app(path)
+        outcome, _detail, took = _timed(
+            lambda a=app, p=path, c=content: upload_verdict(p, a, c), timeout
+        )
+        if outcome == "hang":
+            took = timeout
+        found[name] = [outcome, round(took, 2), round(len(content) / 2**20, 1)]
+    return found
 
 
 def issue_inputs() -> list[tuple[str, object]]:
@@ -293,6 +320,7 @@ def _measure(args) -> dict:
         "issue": dict(run_issue_inputs(verbose=False)),
         "loaders": {k: dict(v) for k, v in loaders.items()},
         "apps": {k: dict(v) for k, v in apps.items()},
+        "limit": {} if args.no_apps else limit_uploads(),
         "examples": examples,
     }
 
@@ -345,6 +373,12 @@ def main() -> None:
         inputs = f"{args.app_n} mutated + {args.app_random} random + the hand-made lies"
         _table(f"In-app uploads ({inputs} each); last column: {args.before}",
                _counters(after["apps"]), _counters(before["apps"]) if before else None)  # fmt: skip
+    if after["limit"]:
+        print(f"\nAt the upload limit (the seed repeated); last column: {args.before}")
+        for name, (outcome, took, size) in after["limit"].items():
+            was = before["limit"].get(name) if before else None
+            tail = f"   {was[0]} in {was[1]:.2f} s" if was else ""
+            print(f"  {name:26s} {size:5.1f} MB  {outcome:8s} in {took:6.2f} s{tail}")
     print("\nThe issue's inputs: " + _bad(Counter(after["issue"]))
           + (f"; before: {_bad(Counter(before['issue']))}" if before else ""))  # fmt: skip
     print(f"\n{time.perf_counter() - started:.0f} s")
