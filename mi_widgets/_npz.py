@@ -29,20 +29,27 @@ _DAMAGED = (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedErr
 
 
 def read_npz(
-    source: str | Path | bytes, label: str, *, max_values: int, text: tuple[str, ...] = ()
+    source: str | Path | bytes,
+    label: str,
+    *,
+    max_values: int,
+    text: tuple[str, ...] = (),
+    what: str = "a readable .npz (zip) archive",
 ) -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` archive (no pickles), each at most ``max_values`` values.
 
     Parameters
     ----------
-    source : str, pathlib.Path or bytes
-        The archive's path or bytes.
+    source : str, pathlib.Path, bytes or file-like
+        The archive's path, bytes, or an open binary file.
     label : str
         How the file is named in messages.
     max_values : int
         The most values one array may hold (its header is checked before it is read).
     text : tuple of str
         Members allowed to hold text (e.g. a JSON header); all others must be numbers.
+    what : str
+        What the file should be, for the message when it is not a zip archive at all.
 
     Returns
     -------
@@ -64,13 +71,16 @@ def read_npz(
     ...
     mi_widgets._errors.MIInputError: a.npz: a claims 3 values; the limit is 2.
     """
-    raw = bytes(source) if isinstance(source, (bytes, bytearray)) else None
-    if raw is None:
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    elif hasattr(source, "read"):  # an open file or a BytesIO, as numpy.load accepts
+        raw = source.read()
+    else:
         raw = check_file(source).read_bytes()
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except _DAMAGED:
-        raise MIInputError(f"{label} is not a readable .npz (zip) archive.") from None
+        raise MIInputError(f"{label} is not {what}.") from None
     with archive:
         try:
             return {

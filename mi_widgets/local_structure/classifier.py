@@ -207,8 +207,9 @@ class LocalStructureClassifier(ClassifierMixin, BaseEstimator):
         MIInputError
             If the file is not such a model, or its arrays do not fit together.
         """
-        name = Path(path).name if not isinstance(path, (bytes, bytearray)) else "the model"
-        arrays = read_npz(path, name, max_values=MAX_MODEL_VALUES, text=("header",))
+        name = Path(path).name if isinstance(path, (str, Path)) else "the model"
+        what = "a saved classifier (an .npz archive)"
+        arrays = read_npz(path, name, max_values=MAX_MODEL_VALUES, text=("header",), what=what)
         header = _model_header(arrays, name)
         n_layers = header["n_layers"]
         model = cls(**header["params"])
