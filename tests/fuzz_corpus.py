@@ -31,11 +31,16 @@ from mi_widgets.learn.composition import load_element_table
 from mi_widgets.learn.io import read_table
 from mi_widgets.local_structure.classifier import LocalStructureClassifier
 from mi_widgets.local_structure.data import load_local_structures
+from mi_widgets.potentials.acsf import ACSFSettings
 from mi_widgets.potentials.io import read_training_frames
+from mi_widgets.potentials.network import NeuralNetworkPotential
 from mi_widgets.spectra.io import load_spectra, load_spectrum
 from mi_widgets.spin.data import read_bonds_csv, read_magnetization_csv, read_susceptibility_csv
 from mi_widgets.structure.data import read_trajectory
 from mi_widgets.structure.io import builtin_crystal, read_frames
+
+_TMP = Path(tempfile.mkdtemp(prefix="mi-fuzz-"))
+_SERIAL = count()
 
 #: Byte strings that break parsers: numbers at the edges, separators, encodings, counts.
 NASTY = (
@@ -91,6 +96,15 @@ def _classifier_npz() -> bytes:
     return buffer.getvalue()
 
 
+def _potential_npz() -> bytes:
+    settings = ACSFSettings.create(4.0, ["Cu"], [[0.5, 0.0]], [])
+    potential = NeuralNetworkPotential(("Cu",), settings, (4,))
+    potential.initialize_weights(settings.n_features)  # untrained weights: enough to save
+    potential.min_distance_ = 1.0
+    path = potential.save(_TMP / "potential.npz")
+    return path.read_bytes()
+
+
 def _training_xyz() -> bytes:
     return (
         b'2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3:forces:R:3 '
@@ -131,6 +145,7 @@ def _seeds() -> dict[str, bytes]:
         "elements": b"symbol,mass,radius\nCu,63.5,1.28\nNi,58.7,1.24\nAl,27.0,1.43\n",
         "classifier": _classifier_npz(),
         "training_xyz": _training_xyz(),
+        "potential": _potential_npz(),
         "local_phase": b"bcc",
     }
 
@@ -233,10 +248,6 @@ def _upload_text(content: bytes) -> str:
     return text if "\n" in text else text + "\n"
 
 
-_TMP = Path(tempfile.mkdtemp(prefix="mi-fuzz-"))
-_SERIAL = count()
-
-
 def _as_file(content: bytes, suffix: str) -> Path:
     """Write ``content`` to a fresh file (path-only loaders; a fresh name defeats caches)."""
     path = _TMP / f"f{next(_SERIAL)}{suffix}"
@@ -307,6 +318,15 @@ def _classifier_wrong(_content: bytes, model) -> str | None:
         model.predict(X)
     except Exception as error:  # a loaded model must predict
         return f"loaded model cannot predict: {type(error).__name__}"
+    return None
+
+
+def _potential_wrong(_content: bytes, potential) -> str | None:
+    arrays = (potential.coefficients_, potential.feature_mean_, potential.feature_scale_)
+    if not all(np.isfinite(a).all() for a in arrays):
+        return "non-finite weights"
+    if not potential.feature_scale_.size or (potential.feature_scale_ <= 0).any():
+        return "feature scales not positive"
     return None
 
 
@@ -421,6 +441,12 @@ LOADERS: dict[str, Loader] = {
             "local_phase",
             lambda b: load_local_structures(_as_text(b)),
             _nonempty,
+        ),
+        Loader(
+            "potentials.network_load",
+            "potential",
+            _via_file(NeuralNetworkPotential.load, ".npz"),
+            _potential_wrong,
         ),
         Loader(
             "potentials.training_frames",
@@ -550,6 +576,8 @@ def hostile_inputs(seed_key: str, *, long: bool = True) -> list[bytes]:
         return _npz_inputs(seed, ("x", "spectra"))
     if seed_key == "classifier":
         return _npz_inputs(seed, ("mean", "w0"))
+    if seed_key == "potential":
+        return _npz_inputs(seed, ("feature_mean", "coefficients"))
     if b"\n" not in seed:  # a built-in name
         return [seed * 10_000, b"../" * 50 + seed, b"<b>" + seed + b"</b>"][: 3 if long else 2]
     repeated = seed + seed.partition(b"\n")[2] * max(1, 2_000_000 // max(len(seed), 1))
