@@ -6,8 +6,10 @@ Shared by ``tests/test_fuzz_loaders.py`` (hypothesis) and
 
 from __future__ import annotations
 
+import atexit
 import io
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from mi_widgets.structure.data import read_trajectory
 from mi_widgets.structure.io import builtin_crystal, read_frames
 
 _TMP = Path(tempfile.mkdtemp(prefix="mi-fuzz-"))
+atexit.register(shutil.rmtree, _TMP, True)
 _SERIAL = count()
 
 #: Byte strings that break parsers: numbers at the edges, separators, encodings, counts.
