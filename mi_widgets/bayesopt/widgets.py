@@ -24,6 +24,7 @@ from bokeh.palettes import Viridis256
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.active.campaign import Campaign, compare_with_random
 from mi_widgets.bayesopt.data import (
+    MAX_LAB_CANDIDATES,
     SearchProblem,
     forrester_problem,
     load_grain_boundary,
@@ -711,7 +712,9 @@ class BOLab(LabApp):
     ) -> None:
         """Use a candidate table (path or CSV bytes); its measured values are told."""
         goal = goal or self.goal_select.value
-        problem = read_candidate_table(source, value_column=value_column, goal=goal)
+        problem = read_candidate_table(
+            source, value_column=value_column, goal=goal, max_rows=MAX_LAB_CANDIDATES
+        )
         optimizer = BayesianOptimizer(
             problem.candidates,
             acquisition=self.acquisition,

@@ -73,6 +73,14 @@ class LabelledFrame:
         return len(self.kinds)
 
 
+def _as_number(value) -> float | None:
+    """``value`` as a float, or None when it is none (``energy=abc`` reads as text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _reference_labels(atoms: Atoms, index: int, need_forces: bool):
     """Energy and forces stored with a frame (calculator results or info / arrays)."""
     energy = forces = None
@@ -85,7 +93,7 @@ def _reference_labels(atoms: Atoms, index: int, need_forces: bool):
             forces = atoms.get_forces()
         except (PropertyNotImplementedError, RuntimeError):
             forces = None
-    energy = atoms.info.get("energy", energy) if energy is None else energy
+    energy = _as_number(atoms.info.get("energy", energy) if energy is None else energy)
     forces = atoms.arrays.get("forces", forces) if forces is None else forces
     if energy is None or not np.isfinite(energy):
         raise MIInputError(

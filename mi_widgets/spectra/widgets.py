@@ -794,7 +794,9 @@ class SpectralMapExplorer(LabApp):
 
     def load_upload(self, uploaded: UploadedFile) -> None:
         """Read and fit an uploaded stack; the previous map stays if anything fails."""
-        x, spectra = load_spectra(uploaded.content, name=uploaded.name)
+        x, spectra = load_spectra(
+            uploaded.content, name=uploaded.name, max_values=MAX_APP_MAP_VALUES
+        )
         self.set_spectra(x, spectra, fit=True)
 
     def _fit(self, x: np.ndarray, spectra: np.ndarray) -> BatchFitResult:
