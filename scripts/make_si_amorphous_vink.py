@@ -15,15 +15,21 @@ with few steps (a test). Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import ase.io
 import numpy as np
-from make_si_md import SEED, SMALL, TIMESTEP_FS, Protocol, liquid_quench_amorphous
+from make_si_md import (
+    SEED,
+    SMALL,
+    TIMESTEP_FS,
+    Protocol,
+    arguments,
+    liquid_quench_amorphous,
+    report,
+)
 
 from mi_widgets.structure.stillinger_weber import SW_SILICON, StillingerWeber
 
@@ -56,16 +62,10 @@ def generate(protocol: Protocol, out: Path) -> Path:
 
 def main() -> None:
     """Write the file and print its sha256."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", action="store_true", help="64 atoms, few steps (a test)")
-    parser.add_argument("--out", type=Path, default=Path("data"), help="output folder")
-    args = parser.parse_args()
+    args = arguments()
     start = time.perf_counter()
     protocol = SMALL if args.small else Protocol(quench_rate=QUENCH_RATE_K_PER_S)
-    path = generate(protocol, args.out)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    print(f"| {path.name} | {path.stat().st_size / 1e3:.0f} kB | {digest} |")
+    report([generate(protocol, args.out)], start)
 
 
 if __name__ == "__main__":

@@ -188,18 +188,27 @@ def generate(protocol: Protocol, out: Path) -> dict[str, Path]:
     return paths
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
+    """``--small`` and ``--out``, shared with ``scripts/make_si_amorphous_vink.py``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="64 atoms, few steps (a test)")
     parser.add_argument("--out", type=Path, default=Path("data"), help="output folder")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def report(paths, start: float) -> None:
+    """Print the run time and a data/README row (name, size, sha256) per file."""
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        print(f"| {path.name} | {path.stat().st_size / 1e3:.0f} kB | {digest} |")
+
+
+def main() -> None:
+    args = arguments()
     start = time.perf_counter()
     paths = generate(SMALL if args.small else Protocol(), args.out)
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    for path in paths.values():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        size = path.stat().st_size / 1e3
-        print(f"| {path.name} | {size:.0f} kB | {digest} |")
+    report(paths.values(), start)
 
 
 if __name__ == "__main__":
