@@ -82,7 +82,7 @@ def run_physbo(problem, acquisition: str, seed: int, budget: int, basis: int = 0
             simulator=simulator,
             score=acquisition,
             interval=10,
-            num_rand_basis=0,
+            num_rand_basis=basis,
         )
     return np.asarray(policy.history.fx[: policy.history.total_num_search], dtype=float)
 
