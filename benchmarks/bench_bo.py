@@ -160,6 +160,8 @@ def _methods(problem, budget: int, seeds: list[int], ts_seeds: list[int]) -> dic
 def _search_row(name, label, method, seeds, key, optimum, budget, cache) -> str:
     short = "gb" if "GB" in name else "branin"
     rows, cpu = [], []
+    if not seeds:
+        return f"| {name} | {label} | not run | | | |"
     for seed in seeds:
         store = None if key is None else cache
         tag = f"physbo_{short}_{key}_{seed}_{budget}"
