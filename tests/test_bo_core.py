@@ -154,6 +154,12 @@ def test_length_prior_keeps_length_scales_off_the_bounds():
     assert prior.log_marginal_likelihood == pytest.approx(lml, abs=1e-9)
     assert plain.log_marginal_likelihood >= prior.log_marginal_likelihood
     assert BayesianOptimizer(x).length_prior == bayes.LENGTH_PRIOR
+    # five points of a smooth curve: the length prior alone would call them noise
+    # (noise 0.86); the noise penalty keeps the interpolating explanation
+    grid = np.linspace(0, 1, 50)
+    bo = BayesianOptimizer(grid, random_state=0)
+    bo.tell([0, 10, 25, 40, 49], np.sin(6 * grid[[0, 10, 25, 40, 49]]))
+    assert bo.params_.noise < 0.1
     with pytest.raises(MIInputError, match="length_prior"):
         BayesianOptimizer(x, length_prior=(0.0, 0.0))
 

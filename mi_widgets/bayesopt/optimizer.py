@@ -66,6 +66,9 @@ MAX_LEARN_OBSERVATIONS = 1000
 #: Default normal prior (mean, sd) on log length scales in standardised units: centred on one
 #: standard deviation of the feature, sd 0.6 (the spread of BoTorch's Gamma(3, 6) prior).
 LENGTH_PRIOR = (0.0, 0.6)
+#: With the length prior, noise above this (standardised units) is penalised, so that a
+#: handful of points is not explained as pure noise when the length prior leans on it.
+NOISE_SCALE = 0.3
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
@@ -500,7 +503,12 @@ class BayesianOptimizer:
             rows = np.sort(self._rng.choice(y.size, MAX_LEARN_OBSERVATIONS, replace=False))
         x = self._x[self.observed_indices_[rows]]
         self.params_ = learn_hyperparameters(
-            x, y[rows], self.params_, ard=self.ard, length_prior=self.length_prior
+            x,
+            y[rows],
+            self.params_,
+            ard=self.ard,
+            length_prior=self.length_prior,
+            noise_scale=NOISE_SCALE if self.length_prior is not None else None,
         )
         self.n_learned_ = self.n_observations
 
