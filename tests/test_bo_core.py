@@ -137,6 +137,33 @@ def test_learnt_hyperparameters_reach_sklearn_optimum(data):
     assert learnt.log_marginal_likelihood >= ref.log_marginal_likelihood_value_ - 1e-3
 
 
+def test_length_prior_keeps_length_scales_off_the_bounds():
+    # 12 points of a function of the first feature only: ML-II calls the second
+    # feature irrelevant (length scale at the upper bound 30); the log-normal prior
+    # keeps it near the candidates' spread, and the reported likelihood excludes the prior
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 2))
+    y = np.sin(2.0 * x[:, 0])
+    y = (y - y.mean()) / y.std()
+    start = KernelParams("matern52", (1.0, 1.0), 1.0, 0.1)
+    plain = learn_hyperparameters(x, y, start)
+    prior = learn_hyperparameters(x, y, start, length_prior=(0.0, 0.6))
+    assert plain.length_scale[1] == pytest.approx(30.0, rel=1e-6)
+    assert 1.0 < prior.length_scale[1] < 10.0
+    lml, _ = log_marginal_likelihood(x, y, prior.theta, "matern52")
+    assert prior.log_marginal_likelihood == pytest.approx(lml, abs=1e-9)
+    assert plain.log_marginal_likelihood >= prior.log_marginal_likelihood
+    assert BayesianOptimizer(x).length_prior == bayes.LENGTH_PRIOR
+    # five points of a smooth curve: the length prior alone would call them noise
+    # (noise 0.86); the noise penalty keeps the interpolating explanation
+    grid = np.linspace(0, 1, 50)
+    bo = BayesianOptimizer(grid, random_state=0)
+    bo.tell([0, 10, 25, 40, 49], np.sin(6 * grid[[0, 10, 25, 40, 49]]))
+    assert bo.params_.noise < 0.1
+    with pytest.raises(MIInputError, match="length_prior"):
+        BayesianOptimizer(x, length_prior=(0.0, 0.0))
+
+
 def test_expected_improvement_equals_its_integral():
     mean, std, best = 0.3, 0.8, 0.5
     integral, _ = integrate.quad(
