@@ -86,3 +86,22 @@ def test_files_longer_than_a_lab_reads_are_refused_before_parsing(reader, seed, 
     content = (head + "\n" + row * 250_000).replace("\n", "\r\n").encode()  # 250,001 lines
     with pytest.raises(MIInputError, match=words):
         read(content)
+
+
+def test_a_cif_with_more_lines_than_atom_sites_the_apps_read_is_refused_before_parsing():
+    import io
+
+    from ase.build import bulk
+    from ase.io import write
+
+    from mi_widgets._limits import MAX_READ_ATOMS
+    from mi_widgets.structure.io import read_structure
+
+    buffer = io.BytesIO()
+    write(buffer, bulk("Cu", "fcc", a=3.6, cubic=True), format="cif")
+    one = buffer.getvalue()
+    assert len(read_structure(one, filename="cu.cif")) == 4
+    lines_per_copy = one.count(b"\n")
+    big = one * (3 * MAX_READ_ATOMS // lines_per_copy)  # over MAX_READ_ATOMS data lines
+    with pytest.raises(MIInputError, match=r"lines of data, more atom sites than the apps read"):
+        read_structure(big, filename="big.cif")
