@@ -19,6 +19,8 @@ NOTEBOOKS = notebooks_dir()
 #: Kernels with no open tab are shut down after this many idle seconds, busy or not. A closing
 #: tab frees its kernel at once (mi_widgets._server accepts Voila's shutdown beacon); the
 #: culler catches tabs that vanished without closing (a crashed browser, a lost network).
+#: Seconds the notebook executor waits for a cell's last outputs (nbclient's default is 4).
+IOPUB_TIMEOUT_S = 120
 CULL_IDLE_TIMEOUT_S = 120
 CULL_INTERVAL_S = 20
 #: Raise tornado's websocket cap so uploads up to the limit arrive (see mi_widgets._limits).
@@ -57,6 +59,9 @@ def voila_command(
         "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension']",
         # show each cell as it finishes: the prose at once, the app before the exercise cells run
         "--VoilaConfiguration.progressive_rendering=True",
+        # with many kernels on few cores a cell's outputs can arrive after nbclient's default
+        # 4 s wait for them, and would be dropped (a page without its app): wait longer
+        f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT_S}",
     ]
     if not open_browser:
         command.append("--no-browser")
