@@ -134,3 +134,10 @@ def test_scale_up_of_the_reference_against_itself_is_exact():
     assert result.rdf_difference == 0.0
     assert result.diffusion_ratio == pytest.approx(1.0)
     assert result.model.r.shape == result.model.g.shape
+
+
+def test_a_collapsing_model_is_named_in_one_sentence():
+    sw = StillingerWeber()
+    attractive = Harmonic(20.0, np.full(3, 5.4))  # pulls every atom to one point
+    with pytest.raises(MIInputError, match="MD with the model broke down"):
+        scale_up(attractive, sw, repeat=2, n_steps=40, equilibrate_steps=200)

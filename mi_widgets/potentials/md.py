@@ -496,6 +496,19 @@ def liquid_si(repeat: int, temperature_K: float, reference, random_state: int = 
     return held.last
 
 
+def _hold_then_nve(atoms, equilibrate_steps, n_steps, timestep_fs, temperature_K, seed, report,
+                   offset) -> MDTrajectory:  # fmt: skip
+    calculator = atoms.calc
+    hold = run_md(atoms, equilibrate_steps, timestep_fs=timestep_fs, ensemble="nvt",
+                  temperature_K=temperature_K, sample_every=max(1, equilibrate_steps // 10),
+                  random_state=seed + 2, progress=report)  # fmt: skip
+    offset[0] += equilibrate_steps
+    hold.last.calc = calculator
+    run = run_md(hold.last, n_steps, timestep_fs=timestep_fs, sample_every=2, progress=report)
+    offset[0] += n_steps
+    return run
+
+
 def scale_up(
     model,
     reference,
@@ -533,18 +546,18 @@ def scale_up(
 
     start = liquid_si(repeat, temperature_K, reference, random_state)
     analyses = []
-    for calculator in (model, reference):
+    for name, calculator in (("the model", model), ("the reference", reference)):
         atoms = start.copy()
         atoms.calc = calculator
-        hold = run_md(atoms, equilibrate_steps, timestep_fs=timestep_fs, ensemble="nvt",
-                      temperature_K=temperature_K, sample_every=max(1, equilibrate_steps // 10),
-                      random_state=random_state + 2, progress=report)  # fmt: skip
-        offset[0] += equilibrate_steps
-        hold.last.calc = calculator
-        run = run_md(hold.last, n_steps, timestep_fs=timestep_fs, sample_every=2,
-                     progress=report)  # fmt: skip
-        offset[0] += n_steps
-        analyses.append(analyse(run))
+        try:
+            run = _hold_then_nve(atoms, equilibrate_steps, n_steps, timestep_fs, temperature_K,
+                                 random_state, report, offset)  # fmt: skip
+            analyses.append(analyse(run))
+        except MIInputError as error:
+            raise MIInputError(
+                f"MD with {name} broke down ({error}) The potential met atoms closer than its "
+                "training data held and extrapolated; train it on hotter, denser frames."
+            ) from None
     ours, ref = analyses
     area = np.trapezoid(ref.g, ref.r)
     return ScaleUpResult(
