@@ -6,7 +6,10 @@ atoms: crystal MD 300-1600 K, strained +-8 %, vacancy, (001) slab, liquid), the 
 216-atom frames of ``data/si_md_*.extxyz`` (crystal 300 / 1600 K, amorphous, liquid
 2000 K, melt-quench) and ``LIQUID_FRAMES`` extra 64-atom liquid cells this script
 samples with SW Langevin MD (the lab's scale-up runs the liquid). 20 % of every group
-is held out (seeded) and never seen in training; the JSON sidecar records the held-out
+is held out (seeded) and never seen in training. The hot liquids (3000 K, 3500 K) hold the
+close contacts (down to about 1.8 A) that teach the network the repulsive wall: without them
+a 2000 K liquid run collapsed within 0.1 ps once a pair came closer than the 2.0 A the data
+had; the JSON sidecar records the held-out
 errors, also per group, and those of the same network trained on energies alone.
 
 Network: (16, 16) tanh, the default symmetry functions (r_cut 4.5 A, G1 + 8 G2 + 8 G4),
@@ -37,7 +40,7 @@ from mi_widgets.structure import StillingerWeber
 
 SEED = 2028
 R_CUT = 4.5
-LIQUID_TEMPERATURES = (1800.0, 2000.0, 2300.0)
+LIQUID_TEMPERATURES = (1800.0, 2000.0, 2300.0, 3000.0, 3500.0)
 LIQUID_FRAMES = 12  # per temperature
 SETTINGS = {
     "hidden": (24, 24),

@@ -138,7 +138,8 @@ class PotentialLab(LabApp):
         self.md_button = widgets.Button(description="Run MD", icon="play")
         self.upload = self.upload_button(".extxyz,.xyz", "Upload extended XYZ", self._on_upload)
         self.summary = widgets.HTML()
-        self.on_change(self.atom, self.select_atom)
+        self._following = False  # True while a transform moves the slider to the same atom
+        self.on_change(self.atom, self._atom_moved)
         self.on_click(self.rotate_button, self.rotate)
         self.on_click(self.permute_button, self.permute)
         self.on_click(self.train_button, self.train)
@@ -396,17 +397,18 @@ class PotentialLab(LabApp):
         labels = np.zeros(len(self.structure), dtype=int)
         labels[check.index_after] = 1
         update_structure(self.view, atoms=self.structure, labels=labels)
-        if self.atom.value != check.index_after:
-            with self.atom.hold_trait_notifications():
-                self._quiet_atom(check.index_after)
+        self._following = True
+        try:
+            self.atom.value = check.index_after
+        finally:
+            self._following = False
         what = "rotated" if transform == "rotate" else "renumbered (the atom is now "
         what += "" if transform == "rotate" else f"number {check.index_after})"
         self.descriptor_text.value = _TEXT.format(f"Structure {what}. " + _transforms(check))
 
-    def _quiet_atom(self, index: int) -> None:
-        self.atom.unobserve_all()
-        self.atom.value = index
-        self.on_change(self.atom, self.select_atom)
+    def _atom_moved(self, index: int) -> None:
+        if not self._following:
+            self.select_atom(index)
 
     def _show_features(self, before, after) -> None:
         replace_data(self._feature_source, name=self._feature_source.data["name"],
