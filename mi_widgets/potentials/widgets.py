@@ -22,6 +22,7 @@ from mi_widgets.potentials.training import (
     learning_curve,
     load_pretrained,
     load_si_frames,
+    pretrained_info,
     si_descriptor,
     split_frames,
 )
@@ -70,8 +71,9 @@ class PotentialLab(LabApp):
         The last rotation / permutation test.
     model : NeuralNetworkPotential
         The potential trained in the lab (the shipped one until :meth:`train`).
-    errors : PotentialErrors
-        ``model`` on the held-out frames.
+    errors : PotentialErrors or None
+        ``model`` on the held-out frames once trained here (the shipped potential was
+        trained on another split, so its own held-out errors come from its JSON).
     comparison : dict or None
         Energy-only vs energy + force training (held-out errors), once run.
     curve : dict or None
@@ -106,7 +108,7 @@ class PotentialLab(LabApp):
         self._set_frames(load_si_frames(include_md=False), "Stillinger-Weber Si (65 cells)")
         self._build_controls()
         self._build_plots()
-        self.errors = evaluate(self.model, self.test_frames)
+        self.errors = None
         self.select_atom(0)
         self._redraw_training(history=False)
 
@@ -117,7 +119,7 @@ class PotentialLab(LabApp):
                                       continuous_update=False)  # fmt: skip
         self.rotate_button = widgets.Button(description="Rotate", icon="refresh")
         self.permute_button = widgets.Button(description="Permute", icon="random")
-        self.hidden = widgets.IntSlider(value=12, min=2, max=32, description="Hidden units",
+        self.hidden = widgets.IntSlider(value=12, min=2, max=32, description="Width",
                                         continuous_update=False)  # fmt: skip
         self.force_weight = widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1,
                                                    description="λ_F / λ_E")  # fmt: skip
@@ -168,7 +170,7 @@ class PotentialLab(LabApp):
         labels = [_short(label) for label in self.settings.feature_labels()]
         self._feature_source = ColumnDataSource({"name": labels, "before": [0.0] * len(labels),
                                                  "after": [0.0] * len(labels)})  # fmt: skip
-        bars = self._figure("Symmetry functions of the atom", "", "value", width=560,
+        bars = self._figure("Symmetry functions of the atom", "", "value", width=540,
                             x_range=FactorRange(*labels))  # fmt: skip
         bars.vbar("name", top="before", width=0.8, source=self._feature_source,
                   color=class_color(0), legend_label="before")  # fmt: skip
@@ -176,7 +178,7 @@ class PotentialLab(LabApp):
                      color=class_color(1), legend_label="after transform")  # fmt: skip
         bars.xaxis.major_label_orientation = 1.1
         style_legend(bars, "top_right")
-        self.view = structure_view(self.structure, width="360px", height="320px")
+        self.view = structure_view(self.structure, width="300px", height="300px")
         self.descriptor_text = widgets.HTML()
         self._loss_source = ColumnDataSource({"epoch": [], "energy": [], "force": []})
         loss = self._figure("Held-out errors while training", "epoch", "RMSE", y_axis_type="log")
@@ -421,6 +423,9 @@ class PotentialLab(LabApp):
                      force=list(history["force_rmse"]))  # fmt: skip
 
     def _redraw_training(self, history: bool = True) -> None:
+        self.training_text.value = _TEXT.format(self._training_summary())
+        if self.errors is None:
+            return
         if history and getattr(self.model, "history_", None):
             self._draw_history(self.model.history_)
         e: PotentialErrors = self.errors
@@ -433,13 +438,21 @@ class PotentialLab(LabApp):
                      y=e.force_predicted[keep].tolist())  # fmt: skip
         top = float(np.abs(e.force_reference[keep]).max()) if keep.any() else 1.0
         replace_data(self._force_diagonal, x=[-top, top], y=[-top, top])
-        self.training_text.value = _TEXT.format(self._training_summary())
 
     def _training_summary(self) -> str:
         e = self.errors
-        text = (f"<b>{html.escape(self.model_name)}</b> on {len(self.test_frames)} held-out "
-                f"frames of {self._pool_name}: energy RMSE <b>{1e3 * e.energy_rmse:.1f} "
-                f"meV/atom</b>, force RMSE <b>{e.force_rmse:.3f} eV/Å</b>.")  # fmt: skip
+        if e is None:
+            held = pretrained_info("Si")["held_out"]
+            text = ("<b>Shipped potential</b> (<code>scripts/train_si_potential.py</code>, "
+                    "1000 epochs): on its own held-out frames "
+                    f"{held['energy_rmse_meV_per_atom']:.1f} meV/atom, "
+                    f"{held['force_rmse_eV_per_A']:.3f} eV/Å. Press <b>Train</b> to "
+                    f"train a network on {len(self.train_frames)} frames of {self._pool_name} "
+                    f"and test it on the {len(self.test_frames)} held-out ones.")  # fmt: skip
+        else:
+            text = (f"<b>{html.escape(self.model_name)}</b> on {len(self.test_frames)} held-out "
+                    f"frames of {self._pool_name}: energy RMSE <b>{1e3 * e.energy_rmse:.1f} "
+                    f"meV/atom</b>, force RMSE <b>{e.force_rmse:.3f} eV/Å</b>.")  # fmt: skip
         if self.comparison:
             only, both = self.comparison["energy only"], self.comparison["energy + force"]
             text += (f"<br>Energy only: {1e3 * only.energy_rmse:.1f} meV/atom, "
