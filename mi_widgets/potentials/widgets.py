@@ -216,7 +216,7 @@ class PotentialLab(LabApp):
         ):  # fmt: skip
             fig = self._figure(title, x, y, width=340, height=280)
             sources = []
-            for k, label in ((0, "network"), (5, "Stillinger-Weber")):
+            for k, label in ((0, "network"), (1, "Stillinger-Weber")):
                 source = ColumnDataSource({"x": [], "y": []})
                 fig.line("x", "y", source=source, color=class_color(k), line_width=2,
                          legend_label=label, line_dash="solid" if k == 0 else "dashed")  # fmt: skip
@@ -496,7 +496,7 @@ def _short(label: str) -> str:
     inside = label[label.index("(") + 1 : -1] if "(" in label else ""
     values = [part.split("=")[1] for part in inside.split(", ") if "=" in part]
     if kind == "G2":
-        return f"G2 r_s={values[1]}"
+        return f"G2 r_s={float(values[1]):.2f}"
     if kind == "G4":
-        return f"G4 η={values[0]} ζ={values[1]} λ={values[2]}"
+        return f"G4 η={values[0]} ζ={values[1]} λ={float(values[2]):+.0f}"
     return kind
