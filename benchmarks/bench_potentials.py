@@ -270,7 +270,7 @@ def scale_up_rows(quick: bool) -> list[tuple]:
     m, r = result.model, result.reference
     return [
         (f"Scale-up, liquid Si {result.n_atoms} atoms 2000 K, {steps} NVE steps: g(r) "
-         "integrated |difference| / integral (goal <= 0.05)", f"{result.rdf_difference:.3f}", "",
+         "integrated abs difference / integral (goal <= 0.05)", f"{result.rdf_difference:.3f}", "",
          ""),
         ("  diffusion constant (A^2/ps; goal within 20 %)", f"{m.diffusion:.3f}",
          f"SW {r.diffusion:.3f}", f"{result.diffusion_ratio:.2f}"),

@@ -19,6 +19,7 @@ from conftest import ARTIFACTS
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 LABS = {
     "01": ("01_materials_data_with_ase.ipynb", ".mi-structure-explorer"),
+    "06": ("06_ml_potentials.ipynb", ".mi-potential-lab"),
     "08": ("08_tslpp_structure_analysis.ipynb", ".mi-lab-app"),
     "09": ("09_phase_diagram_sampling.ipynb", ".mi-lab-app"),
     "10": ("10_property_prediction_importance.ipynb", ".mi-lab-app"),
