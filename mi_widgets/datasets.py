@@ -14,6 +14,8 @@ Examples
 from mi_widgets.active.io import load_phase_diagram
 from mi_widgets.learn.composition import load_alloy_features, load_element_table
 from mi_widgets.learn.io import load_alloys
+from mi_widgets.potentials.io import read_training_frames
+from mi_widgets.potentials.training import load_si_frames
 from mi_widgets.spectra.generate import make_spectral_image, make_spectrum
 from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
 from mi_widgets.structure.data import load_si_md, read_trajectory
@@ -26,11 +28,13 @@ __all__ = [
     "load_element_table",
     "load_example_spectrum",
     "load_phase_diagram",
+    "load_si_frames",
     "load_si_md",
     "load_spectra",
     "load_spectrum",
     "make_spectral_image",
     "make_spectrum",
     "read_structure",
+    "read_training_frames",
     "read_trajectory",
 ]
