@@ -7,13 +7,19 @@ Same candidates, same initial points, same seeds:
    minimise the energy) and on -Branin over a 100 x 100 grid (maximise). PHYSBO is
    run as its tutorials do: centred candidates, exact GP (``num_rand_basis=0``),
    hyperparameters learnt every 10 steps; this project with its defaults.
-2. Time per step at 10^4 and 10^5 candidates (4 features): exact-GP EI, and TS with
-   500 random features; this project's hyperparameter re-learning at 50-300
-   observations.
+   PHYSBO's Thompson sampling (500 random features) runs on ``--ts-seeds`` seeds
+   only (default 3) to bound its cost.
+2. CPU time per step side by side at 10^4 candidates (4 features, 50 observations):
+   exact-GP EI and TS with 500 random features, with ratios; at 10^5 candidates the
+   TS step (both) and this project's exact-GP EI step at 300 observations; this
+   project's hyperparameter re-learning at 50-300 observations (CPU seconds through
+   ``timing.cpu_time``: the machine is shared).
 3. BO against random search on the grain boundary.
 
-Usage: ``nice -n 10 python benchmarks/bench_bo.py [--seeds 5] [--quick]`` (needs
-``pip install physbo``, the ``bench`` extra). Prints the tables of benchmarks/RESULTS.md.
+Usage: ``nice -n 10 python benchmarks/bench_bo.py [--seeds 5] [--quick]
+[--physbo-cache DIR]`` (needs ``pip install physbo``, the ``bench`` extra). With
+``--physbo-cache`` each PHYSBO trace (and its CPU time) is stored in DIR and reused by
+later runs, so the slow anchor runs once. Prints the tables of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -31,8 +37,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mi_widgets.active.bayes import BayesianOptimizer
-from mi_widgets.active.bo_data import branin_problem, load_grain_boundary
+from mi_widgets.bayesopt.data import branin_problem, load_grain_boundary
+from mi_widgets.bayesopt.optimizer import BayesianOptimizer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import cpu_time
 
 try:
     import physbo
@@ -46,11 +55,15 @@ def _initial(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(n, N_INITIAL, replace=False)
 
 
-def run_ours(problem, acquisition: str, seed: int, budget: int) -> np.ndarray:
+def run_ours(problem, acquisition: str, seed: int, budget: int, **options) -> np.ndarray:
     """Values in the order measured (maximisation sign), ``budget`` evaluations."""
     sign = 1.0 if problem.goal == "maximize" else -1.0
     bo = BayesianOptimizer(
-        problem.candidates, acquisition=acquisition, goal=problem.goal, random_state=seed
+        problem.candidates,
+        acquisition=acquisition,
+        goal=problem.goal,
+        random_state=seed,
+        **options,
     )
     init = _initial(len(problem.values), seed)
     bo.tell(init, problem.values[init])
@@ -82,7 +95,7 @@ def run_physbo(problem, acquisition: str, seed: int, budget: int, basis: int = 0
             simulator=simulator,
             score=acquisition,
             interval=10,
-            num_rand_basis=0,
+            num_rand_basis=basis,
         )
     return np.asarray(policy.history.fx[: policy.history.total_num_search], dtype=float)
 
@@ -106,157 +119,236 @@ def summarise(trace: np.ndarray, optimum: float) -> tuple[float, float, float]:
     return reach, regret[0], regret[1]
 
 
-def search_table(seeds: list[int], budget: int, which: list[str]) -> list[str]:
+def _cached(cache: Path | None, key: str, compute) -> tuple[np.ndarray, float]:
+    """(trace, CPU s) of ``compute()``, read from / stored in ``cache/key.npz`` if given."""
+    path = None if cache is None else cache / f"{key}.npz"
+    if path is not None and path.exists():
+        stored = np.load(path)
+        return stored["trace"], float(stored["cpu"])
+    start = time.process_time()
+    trace = compute()
+    cpu = time.process_time() - start
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, trace=trace, cpu=cpu)
+    return trace, cpu
+
+
+def _methods(problem, budget: int, seeds: list[int], ts_seeds: list[int]) -> dict:
+    """label -> (trace of a seed, seeds, cache key prefix or None)."""
+    methods = {
+        "mi_widgets EI": (lambda s: run_ours(problem, "EI", s, budget), seeds, None),
+        "mi_widgets EI, ML-II (no length prior)": (
+            lambda s: run_ours(problem, "EI", s, budget, length_prior=None),
+            seeds,
+            None,
+        ),
+        "mi_widgets TS": (lambda s: run_ours(problem, "TS", s, budget), seeds, None),
+        "mi_widgets UCB": (lambda s: run_ours(problem, "UCB", s, budget), seeds, None),
+    }
+    if physbo is not None:
+        methods["PHYSBO EI"] = (lambda s: run_physbo(problem, "EI", s, budget), seeds, "EI")
+        methods["PHYSBO TS (500 RFF)"] = (
+            lambda s: run_physbo(problem, "TS", s, budget, 500),
+            ts_seeds,
+            "TS",
+        )
+    methods["random"] = (lambda s: run_random(problem, s, budget), seeds, None)
+    return methods
+
+
+def _search_row(name, label, method, seeds, key, optimum, budget, cache) -> str:
+    short = "gb" if "GB" in name else "branin"
+    rows, cpu = [], []
+    if not seeds:
+        return f"| {name} | {label} | not run | | | |"
+    for seed in seeds:
+        store = None if key is None else cache
+        tag = f"physbo_{short}_{key}_{seed}_{budget}"
+        trace, seconds = _cached(store, tag, lambda seed=seed: method(seed))
+        cpu.append(seconds)
+        rows.append(summarise(trace, optimum))
+    reach, r30, r60 = np.array(rows).T
+    hits = int(np.isfinite(reach).sum())
+    median = np.median(reach)
+    shown = f"{median:.0f}" if np.isfinite(median) else f"> {budget}"
+    each = ", ".join(f"{r:.0f}" if np.isfinite(r) else "-" for r in reach)
+    return (
+        f"| {name} | {label} | {shown} ({hits}/{len(seeds)}: {each}) | {np.median(r30):.4g} | "
+        f"{np.median(r60):.4g} | {np.mean(cpu):.1f} |"
+    )
+
+
+def search_table(
+    seeds: list[int], budget: int, which: list[str], ts_seeds: list[int], cache: Path | None
+) -> list[str]:
     problems = {}
     if "gb" in which:
         problems["Sigma5 GB (960)"] = load_grain_boundary()
     if "branin" in which:
         problems["-Branin 100x100"] = branin_problem(100)
     lines = [
-        "| problem | method | evaluations to optimum (median; runs reaching it) | "
+        "| problem | method | evaluations to optimum (median; runs reaching it: per seed) | "
         "regret @30 (median) | regret @60 (median) | CPU s per run |",
         "|---|---|---|---|---|---|",
     ]
     for name, problem in problems.items():
         sign = 1.0 if problem.goal == "maximize" else -1.0
         optimum = float(np.max(sign * problem.values))
-        methods = {
-            "mi_widgets EI": lambda s, p=problem: run_ours(p, "EI", s, budget),
-            "mi_widgets TS": lambda s, p=problem: run_ours(p, "TS", s, budget),
-            "mi_widgets UCB": lambda s, p=problem: run_ours(p, "UCB", s, budget),
-        }
-        if physbo is not None:
-            methods["PHYSBO EI"] = lambda s, p=problem: run_physbo(p, "EI", s, budget)
-            methods["PHYSBO TS (500 RFF)"] = lambda s, p=problem: run_physbo(
-                p, "TS", s, budget, 500
-            )
-        methods["random"] = lambda s, p=problem: run_random(p, s, budget)
-        for label, method in methods.items():
-            rows, cpu = [], []
-            for seed in seeds:
-                start = time.process_time()
-                trace = method(seed)
-                cpu.append(time.process_time() - start)
-                rows.append(summarise(trace, optimum))
-            reach, r30, r60 = np.array(rows).T
-            hits = int(np.isfinite(reach).sum())
-            median = np.median(reach)
-            shown = f"{median:.0f}" if np.isfinite(median) else f"> {budget}"
+        for label, (method, method_seeds, key) in _methods(
+            problem, budget, seeds, ts_seeds
+        ).items():
             lines.append(
-                f"| {name} | {label} | {shown} ({hits}/{len(seeds)}) | {np.median(r30):.4g} | "
-                f"{np.median(r60):.4g} | {np.mean(cpu):.1f} |"
+                _search_row(name, label, method, method_seeds, key, optimum, budget, cache)
             )
             print(lines[-1], flush=True)
     return lines
 
 
-def _timed_steps(step, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def _problem(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (n, 4))
+    return x, -np.sum((x - 0.3) ** 2, axis=1) + 0.1 * np.sin(10 * x[:, 0])
 
 
-def timing_table(sizes: list[int]) -> list[str]:
-    lines = [
-        "| candidates | observations | method | s per step (median of 5) |",
-        "|---|---|---|---|",
-    ]
-    rng = np.random.default_rng(0)
-    for n in sizes:
-        x = rng.uniform(0, 1, (n, 4))
-        f = -np.sum((x - 0.3) ** 2, axis=1) + 0.1 * np.sin(10 * x[:, 0])
-        for acquisition, surrogate, n_obs in (
-            ("EI", "gp", 50),
-            ("TS", "random_features", 50),
-            ("EI", "gp", 300),
-        ):
-            bo = BayesianOptimizer(
-                x, acquisition=acquisition, surrogate=surrogate, learn_every=0, random_state=0
+def ours_step_cpu(x, f, acquisition: str, surrogate: str, n_obs: int) -> float:
+    """CPU s of one suggest + tell (best of 5) after ``n_obs`` observations and one learning."""
+    bo = BayesianOptimizer(
+        x, acquisition=acquisition, surrogate=surrogate, learn_every=0, random_state=0
+    )
+    init = np.random.default_rng(1).choice(len(f), n_obs, replace=False)
+    bo.tell(init, f[init])
+    bo.learn()
+
+    def step():
+        i = bo.suggest()
+        bo.tell(i, f[i])
+
+    return cpu_time(step, repeats=5)
+
+
+def physbo_step_cpu(x, f, score: str, basis: int, n_obs: int) -> float:
+    """The same for PHYSBO: hyperparameters learnt once, then steps without learning."""
+    policy = physbo.search.discrete.Policy(test_X=physbo.misc.centering(x))
+    policy.set_seed(0)
+    init = np.random.default_rng(1).choice(len(f), n_obs, replace=False)
+    policy.write(init, f[init])
+
+    def simulator(action):
+        return f[np.asarray(action, dtype=int)]
+
+    def search(interval):
+        with contextlib.redirect_stdout(io.StringIO()):
+            policy.bayes_search(
+                max_num_probes=1,
+                simulator=simulator,
+                score=score,
+                interval=interval,
+                num_rand_basis=basis,
             )
-            init = rng.choice(n, n_obs, replace=False)
-            bo.tell(init, f[init])
-            bo.learn()
 
-            def step(bo=bo, f=f):
-                i = bo.suggest()
-                bo.tell(i, f[i])
+    search(0)
+    return cpu_time(lambda: search(-1), repeats=5)
 
-            label = f"mi_widgets {acquisition} {'exact GP' if surrogate == 'gp' else '500 RFF'}"
-            lines.append(f"| {n} | {n_obs} | {label} | {_timed_steps(step):.3f} |")
-            print(lines[-1], flush=True)
-            del bo
-        if physbo is None:
+
+#: (candidates, observations, acquisition, our surrogate, PHYSBO's random features or None)
+TIMING_CASES = (
+    (10**4, 50, "EI", "gp", 0),
+    (10**4, 50, "TS", "random_features", 500),
+    (10**4, 300, "EI", "gp", None),
+    (10**5, 50, "TS", "random_features", 500),
+    (10**5, 50, "EI", "gp", None),
+    (10**5, 300, "EI", "gp", None),
+)
+
+
+def timing_table(max_candidates: int) -> list[str]:
+    lines = [
+        "| candidates | observations | step | mi_widgets CPU s | PHYSBO CPU s | PHYSBO / ours |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, n_obs, acquisition, surrogate, basis in TIMING_CASES:
+        if n > max_candidates:
             continue
-        for score, basis in (("EI", 0), ("TS", 500)):
-            if n > 10**4 and basis == 0:
-                continue  # PHYSBO's exact GP keeps an N x N-free path but is slow here
-            values = f
-            policy = physbo.search.discrete.Policy(test_X=physbo.misc.centering(x))
-            policy.set_seed(0)
-            init = rng.choice(n, 50, replace=False)
-            policy.write(init, values[init])
-
-            def simulator(action, values=values):
-                return values[np.asarray(action, dtype=int)]
-
-            with contextlib.redirect_stdout(io.StringIO()):
-                policy.bayes_search(
-                    max_num_probes=1,
-                    simulator=simulator,
-                    score=score,
-                    interval=0,
-                    num_rand_basis=basis,
-                )
-
-                def step(policy=policy, score=score, basis=basis, simulator=simulator):
-                    policy.bayes_search(
-                        max_num_probes=1,
-                        simulator=simulator,
-                        score=score,
-                        interval=-1,
-                        num_rand_basis=basis,
-                    )
-
-                seconds = _timed_steps(step)
-            label = f"PHYSBO {score} {'exact GP' if basis == 0 else '500 RFF'}"
-            lines.append(f"| {n} | 50 | {label} | {seconds:.3f} |")
-            print(lines[-1], flush=True)
+        x, f = _problem(n)
+        ours = ours_step_cpu(x, f, acquisition, surrogate, n_obs)
+        theirs = float("nan")
+        if physbo is not None and basis is not None:
+            theirs = physbo_step_cpu(x, f, acquisition, basis, n_obs)
+        kind = "exact GP" if surrogate == "gp" else "500 random features"
+        shown = "-" if np.isnan(theirs) else f"{theirs:.4f}"
+        ratio = "-" if np.isnan(theirs) else f"{theirs / ours:.1f}x"
+        lines.append(f"| {n} | {n_obs} | {acquisition}, {kind} | {ours:.4f} | {shown} | {ratio} |")
+        print(lines[-1], flush=True)
     return lines
 
 
 def learning_table(n_candidates: int = 10**5) -> list[str]:
     lines = [
-        "| candidates | observations | re-learning + refactorisation: wall s | CPU s |",
+        "| candidates | observations | re-learning + refactorisation: CPU s | wall s |",
         "|---|---|---|---|",
     ]
+    x, f = _problem(n_candidates, seed=1)
     rng = np.random.default_rng(1)
-    x = rng.uniform(0, 1, (n_candidates, 4))
-    f = -np.sum((x - 0.3) ** 2, axis=1) + 0.1 * np.sin(10 * x[:, 0])
     for n_obs in (50, 100, 200, 300):
         bo = BayesianOptimizer(x, learn_every=0, random_state=0)
         init = rng.choice(n_candidates, n_obs, replace=False)
         bo.tell(init, f[init])
-        start, cpu = time.perf_counter(), time.process_time()
-        bo.learn()
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        lines.append(f"| {n_candidates} | {n_obs} | {wall:.2f} | {cpu:.2f} |")
+        start = time.perf_counter()
+        cpu = cpu_time(bo.learn, repeats=1)
+        wall = time.perf_counter() - start
+        lines.append(f"| {n_candidates} | {n_obs} | {cpu:.2f} | {wall:.2f} |")
         print(lines[-1], flush=True)
         del bo
+    return lines
+
+
+def _evaluations_to(trace: np.ndarray, level: float) -> float:
+    hit = np.flatnonzero(np.maximum.accumulate(trace) >= level - 1e-9)
+    return float(hit[0] + 1) if hit.size else float("inf")
+
+
+def random_factor_table(seeds: list[int], budget: int = 250) -> list[str]:
+    """Evaluations to the optimum and to within 3.2 mJ/m^2 against random search's expectation.
+
+    Random search in random order needs ``(N + 1) / (k + 1)`` evaluations on average to
+    meet one of ``k`` candidates at least as good as the target.
+    """
+    problem = load_grain_boundary()
+    energies = -problem.values
+    optimum = float(energies.max())
+    lines = [
+        "| acquisition | to the optimum (per seed; median) | random | factor | "
+        "to within 3.2 mJ/m² (per seed; median) | random | factor |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for acquisition in ("EI", "UCB", "TS"):
+        traces = [run_ours(problem, acquisition, seed, budget) for seed in seeds]
+        cells = []
+        for level in (optimum, optimum - 0.0032):
+            reach = np.array([_evaluations_to(t, level) for t in traces])
+            k = int(np.sum(energies >= level - 1e-9))
+            expected = (energies.size + 1) / (k + 1)
+            median = float(np.median(reach))
+            each = ", ".join(f"{r:.0f}" if np.isfinite(r) else "-" for r in reach)
+            cells += [f"{each}; {median:.0f}", f"{expected:.0f}", f"{expected / median:.1f}x"]
+        lines.append(f"| {acquisition} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="e.g. 10 for held-out seeds")
     parser.add_argument("--budget", type=int, default=60, help="evaluations per run")
     parser.add_argument(
         "--parts",
         default="gb,branin,timing,learning",
-        help="comma-separated: gb, branin (searches), timing, learning",
+        help="comma-separated: gb, branin (searches), timing, learning, random (GB, 250)",
     )
+    parser.add_argument("--ts-seeds", type=int, default=3, help="seeds of PHYSBO's TS")
+    parser.add_argument("--physbo-cache", type=Path, default=None, help="store PHYSBO traces")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 10^4 candidates only")
     parser.add_argument("--no-physbo", action="store_true", help="this project only")
     args = parser.parse_args()
@@ -264,15 +356,18 @@ def main() -> None:
         global physbo
         physbo = None
     parts = args.parts.split(",")
-    seeds = list(range(2 if args.quick else args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + (2 if args.quick else args.seeds)))
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}; physbo {getattr(physbo, '__version__', 'absent')}"
     )
     if "gb" in parts or "branin" in parts:
-        print("\n".join(search_table(seeds, args.budget, parts)))
+        ts_seeds = seeds[: args.ts_seeds]
+        print("\n".join(search_table(seeds, args.budget, parts, ts_seeds, args.physbo_cache)))
     if "timing" in parts:
-        print("\n".join(timing_table([10**4] if args.quick else [10**4, 10**5])))
+        print("\n".join(timing_table(10**4 if args.quick else 10**5)))
+    if "random" in parts:
+        print("\n".join(random_factor_table(seeds)))
     if "learning" in parts and not args.quick:
         print("\n".join(learning_table()))
 

@@ -5,7 +5,7 @@ average at each field and temperature) with ``mi_widgets.spin`` and with QuSpin
 (``spin_basis_1d(N, Nup=k)`` sector bases, ``hamiltonian(...).eigvalsh()``, the
 same thermal average), checks that both give the same curve, and prints the ratio.
 Part 2 runs the estimation on the KCu4P3O12 data set: multistart L-BFGS-B, random
-search (2000 calls), grid (300 calls) and, when ``mi_widgets.active.BayesianOptimizer``
+search (2000 calls), grid (300 calls) and, when ``mi_widgets.bayesopt.BayesianOptimizer``
 is available, Bayesian optimisation over several seeds (forward calls to reach the
 multistart chi^2 within 1 %).
 
@@ -148,7 +148,7 @@ def bench_estimation(lines, quick):
             f"{abs(est.gap_ - true_gap):.3f} |"
         )
     try:
-        from mi_widgets.active import BayesianOptimizer  # noqa: F401
+        from mi_widgets.bayesopt import BayesianOptimizer  # noqa: F401
     except ImportError:
         lines.append("| Bayesian optimisation | - | - | - | - | - | (BayesianOptimizer missing) |")
         return

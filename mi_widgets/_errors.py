@@ -8,6 +8,7 @@ message in their error banner; anything else is a bug and propagates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,12 @@ import numpy as np
 __all__ = [
     "MIInputError",
     "check_choice",
+    "check_file",
     "check_finite_array",
     "check_increasing",
     "check_positive_int",
     "check_same_length",
+    "short_repr",
     "short_text",
 ]
 
@@ -113,8 +116,8 @@ def check_increasing(x: np.ndarray, name: str = "x") -> None:
                 f"{name} must increase strictly; value {x[i]:g} repeats at index {i}."
             )
         raise MIInputError(
-            f"{name} must increase monotonically; got a decrease at index {i}. "
-            f"Sort the data by {name}."
+            f"{name} must increase monotonically; got a decrease at index {i}: "
+            f"sort the data by {name}."
         )
 
 
@@ -144,7 +147,7 @@ def check_positive_int(
     3
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise MIInputError(f"{name} must be a whole number; got {value!r}.")
+        raise MIInputError(f"{name} must be a whole number; got {short_repr(value)}.")
     if value < minimum or (maximum is not None and value > maximum):
         upper = f" and at most {maximum}" if maximum is not None else ""
         raise MIInputError(f"{name} must be at least {minimum}{upper}; got {value}.")
@@ -162,7 +165,7 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
     options = list(choices)
     if value not in options:
         listed = ", ".join(repr(c) for c in options)
-        raise MIInputError(f"{name} must be one of {listed}; got {value!r}.")
+        raise MIInputError(f"{name} must be one of {listed}; got {short_repr(value)}.")
     return value
 
 
@@ -181,3 +184,51 @@ def short_text(text: object, limit: int = 60) -> str:
     if len(shown) <= limit and shown.isprintable():
         return shown
     return repr(shown[: max(limit - 3, 1)]) + ("..." if len(shown) > limit - 3 else "")
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)`` as it may appear in a message: at most about ``limit`` characters.
+
+    A user's value (a menu choice sent by a client, a name typed in a notebook) can be
+    any length; quoting it whole would bury the sentence.
+
+    Examples
+    --------
+    >>> short_repr("eutectic")
+    "'eutectic'"
+    >>> short_repr("x" * 100, limit=10)
+    "'xxxxxxx'..."
+    """
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    text = value if isinstance(value, str) else shown
+    return repr(text[: max(limit - 3, 1)]) + "..."
+
+
+def check_file(path: str | Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it names an existing file.
+
+    A name too long for the file system, or one with a NUL character, gets the same
+    sentence as a missing file (``Path.is_file`` raises on those).
+
+    Raises
+    ------
+    MIInputError
+        If there is no file at ``path``.
+
+    Examples
+    --------
+    >>> check_file("no/such/file.csv")
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: no/such/file.csv is not a file; check the file name.
+    """
+    candidate = Path(path)
+    try:
+        found = candidate.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise MIInputError(f"{short_text(candidate, 200)} is not a file; check the file name.")
+    return candidate

@@ -31,7 +31,9 @@ def voila_command(
     """The Voila command line ``mi-lab`` runs.
 
     Voila runs through this interpreter (so ``mi-lab`` works from a venv that is not
-    activated) as :mod:`mi_widgets._server`, Voila with safe kernel websockets.
+    activated) as :mod:`mi_widgets._server`, Voila with safe kernel websockets, rendering
+    progressively (each cell shows as soon as it has run, so a lab's text and app appear
+    before its later exercise cells finish).
 
     Examples
     --------
@@ -53,6 +55,8 @@ def voila_command(
         f"--Voila.tornado_settings={TORNADO_SETTINGS}",
         # notebook 7's JupyterLab extension (pulled in by nglview) cannot load in Voila's page
         "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension']",
+        # show each cell as it finishes: the prose at once, the app before the exercise cells run
+        "--VoilaConfiguration.progressive_rendering=True",
     ]
     if not open_browser:
         command.append("--no-browser")

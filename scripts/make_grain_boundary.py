@@ -1,7 +1,7 @@
 """Energies of Sigma5 [001](210) tilt grain boundaries in fcc Cu over a grid of candidates.
 
 Every candidate is a real calculation: the bicrystal of
-:func:`mi_widgets.active.grain_boundary.build_grain_boundary` (two mirror grains of
+:func:`mi_widgets.bayesopt.grain_boundary.build_grain_boundary` (two mirror grains of
 40 atoms, 8.03 x 3.59 A boundary, two boundaries in the periodic cell) with the upper
 grain translated by ``(tx, ty)`` in the boundary plane and opened by ``tz``, atoms of the
 upper grain closer than ``removal_cutoff`` to the lower grain removed, then relaxed with
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from ase.io import write
 
-from mi_widgets.active.grain_boundary import (
+from mi_widgets.bayesopt.grain_boundary import (
     CU_EMT_LATTICE,
     build_grain_boundary,
     grain_boundary_energy,

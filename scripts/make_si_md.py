@@ -106,9 +106,16 @@ def sample(dyn: Langevin, atoms: Atoms, protocol: Protocol, every: int, **info) 
     return frames
 
 
-def diamond(protocol: Protocol, temperature: float, rng: np.random.Generator) -> Atoms:
+def sw_calculator() -> StillingerWeber:
+    """The original Stillinger-Weber silicon."""
+    return StillingerWeber(skin=1.0)
+
+
+def diamond(
+    protocol: Protocol, temperature: float, rng: np.random.Generator, calculator=sw_calculator
+) -> Atoms:
     atoms = bulk("Si", "diamond", a=5.431, cubic=True).repeat(protocol.repeat)
-    atoms.calc = StillingerWeber(skin=1.0)
+    atoms.calc = calculator()
     thermalize_momenta(atoms, temperature_K=temperature, rng=rng)
     Stationary(atoms)
     return atoms
@@ -124,9 +131,9 @@ def crystal(protocol: Protocol, temperature: float, rng: np.random.Generator) ->
 
 
 def liquid_quench_amorphous(
-    protocol: Protocol, rng: np.random.Generator
+    protocol: Protocol, rng: np.random.Generator, calculator=sw_calculator
 ) -> tuple[list[Atoms], list[Atoms], list[Atoms]]:
-    atoms = diamond(protocol, 4000.0, rng)
+    atoms = diamond(protocol, 4000.0, rng, calculator)
     dyn = thermostat(atoms, 4000.0, rng)
     dyn.run(protocol.melt)
     dyn.set_temperature(temperature_K=2000.0)
@@ -181,18 +188,27 @@ def generate(protocol: Protocol, out: Path) -> dict[str, Path]:
     return paths
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
+    """``--small`` and ``--out``, shared with ``scripts/make_si_amorphous_vink.py``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="64 atoms, few steps (a test)")
     parser.add_argument("--out", type=Path, default=Path("data"), help="output folder")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def report(paths, start: float) -> None:
+    """Print the run time and a data/README row (name, size, sha256) per file."""
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        print(f"| {path.name} | {path.stat().st_size / 1e3:.0f} kB | {digest} |")
+
+
+def main() -> None:
+    args = arguments()
     start = time.perf_counter()
     paths = generate(SMALL if args.small else Protocol(), args.out)
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    for path in paths.values():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        size = path.stat().st_size / 1e3
-        print(f"| {path.name} | {size:.0f} kB | {digest} |")
+    report(paths.values(), start)
 
 
 if __name__ == "__main__":

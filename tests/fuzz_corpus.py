@@ -6,10 +6,15 @@ Shared by ``tests/test_fuzz_loaders.py`` (hypothesis) and
 
 from __future__ import annotations
 
+import atexit
 import io
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
 
 import numpy as np
 from ase.build import bulk
@@ -17,11 +22,28 @@ from ase.io import write
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.active.io import load_phase_diagram, read_phase_csv
+from mi_widgets.bayesopt.data import (
+    forrester_problem,
+    load_grain_boundary,
+    read_candidate_table,
+    read_results,
+)
 from mi_widgets.datasets import load_si_md
+from mi_widgets.learn.composition import load_element_table
 from mi_widgets.learn.io import read_table
+from mi_widgets.local_structure.classifier import LocalStructureClassifier
+from mi_widgets.local_structure.data import load_local_structures
+from mi_widgets.potentials.acsf import ACSFSettings
+from mi_widgets.potentials.io import read_training_frames
+from mi_widgets.potentials.network import NeuralNetworkPotential
 from mi_widgets.spectra.io import load_spectra, load_spectrum
+from mi_widgets.spin.data import read_bonds_csv, read_magnetization_csv, read_susceptibility_csv
 from mi_widgets.structure.data import read_trajectory
 from mi_widgets.structure.io import builtin_crystal, read_frames
+
+_TMP = Path(tempfile.mkdtemp(prefix="mi-fuzz-"))
+atexit.register(shutil.rmtree, _TMP, True)
+_SERIAL = count()
 
 #: Byte strings that break parsers: numbers at the edges, separators, encodings, counts.
 NASTY = (
@@ -67,6 +89,32 @@ def _npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
+def _classifier_npz() -> bytes:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.where(X[:, 0] > 0, "fcc", "bcc")
+    model = LocalStructureClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    buffer = io.BytesIO()
+    model.fit(X, y).save(buffer)
+    return buffer.getvalue()
+
+
+def _potential_npz() -> bytes:
+    settings = ACSFSettings.create(4.0, ["Cu"], [[0.5, 0.0]], [])
+    potential = NeuralNetworkPotential(("Cu",), settings, (4,))
+    potential.initialize_weights(settings.n_features)  # untrained weights: enough to save
+    potential.min_distance_ = 1.0
+    path = potential.save(_TMP / "potential.npz")
+    return path.read_bytes()
+
+
+def _training_xyz() -> bytes:
+    return (
+        b'2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3:forces:R:3 '
+        b'energy=-7.25 pbc="T T T"\nCu 0 0 0 0.1 0 0\nCu 2.5 2.5 0 -0.1 0 0\n'
+    )
+
+
 def _seeds() -> dict[str, bytes]:
     si = bulk("Si", "diamond", a=5.431, cubic=True)
     dump = (
@@ -85,10 +133,23 @@ def _seeds() -> dict[str, bytes]:
         "spectra_csv": b"x,a,b\n" + b"".join(b"%g,%g,%g\n" % (v, v % 3, v % 5) for v in x),
         "spectra_npz": _npz(x=x, spectra=np.ones((2, 3, x.size))),
         "phase_csv": b"phase,x_B,T_K\nalpha,0,600\nbeta,0.5,700\n,0.25,650\nalpha,0.1,620\n",
-        "table": b"composition,target\nFe2O3,1.5\nNiAl,0.25\nCu,3\n",
+        "table": b"composition,target\nFe2O3,1.5\nNiAl,0.25\nCu,3\nCuNi,2.5\nAl2O3,1.25\nFe,4\n",
         "diagram_name": b"eutectic",
         "md_name": b"crystal_300K",
         "crystal_name": b"Si (diamond)",
+        "bo_table": b"x,y,strength\n0,1,2.5\n1,0,\n1,1,3.0\n0.5,0.5,\n",
+        "gb_table": b"tx_A,ty_A,tz_A,removal_cutoff_A,energy_J_m2\n0,0,0,0,1.1\n0.5,0,0,0,0.9\n"
+        b"0,0.5,0.2,1.5,1.0\n",
+        "bo_results": b"row,x,f(x)\n2,0.5,0.9\n3,0.75,\n1,0.25,-0.5\n",
+        "bo_own_results": b"row,x,y,strength\n1,1,0,2.0\n3,0.5,0.5,1.5\n",
+        "magnetization": b"T,B,M\n2,0,0\n2,10,0.3\n2,20,0.45\n4,0,0\n4,10,0.25\n4,20,0.4\n",
+        "susceptibility": b"T,chi\n2,0.01\n5,0.02\n10,0.015\n20,0.01\n",
+        "bonds": b"i,j,name\n0,1,J1\n1,2,J1\n2,3,J2\n0,2,J2\n",
+        "elements": b"symbol,mass,radius\nCu,63.5,1.28\nNi,58.7,1.24\nAl,27.0,1.43\n",
+        "classifier": _classifier_npz(),
+        "training_xyz": _training_xyz(),
+        "potential": _potential_npz(),
+        "local_phase": b"bcc",
     }
 
 
@@ -176,8 +237,113 @@ def _no_check(_content: bytes, _result) -> str | None:
     return None
 
 
+def _nonempty(_content: bytes, result) -> str | None:
+    return None if len(result) else "nothing loaded, no message"
+
+
 def _as_text(content: bytes) -> str:
     return content.decode("utf-8", errors="replace")
+
+
+def _upload_text(content: bytes) -> str:
+    """Bytes as the spin lab hands them to its readers (text with at least one line)."""
+    text = _as_text(content)
+    return text if "\n" in text else text + "\n"
+
+
+def _as_file(content: bytes, suffix: str) -> Path:
+    """Write ``content`` to a fresh file (path-only loaders; a fresh name defeats caches)."""
+    path = _TMP / f"f{next(_SERIAL)}{suffix}"
+    path.write_bytes(content)
+    return path
+
+
+def _via_file(loader: Callable[[Path], object], suffix: str) -> Callable[[bytes], object]:
+    def call(content: bytes) -> object:
+        path = _as_file(content, suffix)
+        try:
+            return loader(path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    return call
+
+
+_BO = forrester_problem(5)
+
+
+def _problem_wrong(_content: bytes, problem) -> str | None:
+    if problem.candidates.shape[0] != problem.values.shape[0] or problem.candidates.size == 0:
+        return "candidates and values differ in length"
+    if not np.isfinite(problem.candidates).all() or np.isinf(problem.values).any():
+        return "non-finite features or infinite values"
+    return None
+
+
+def _results_wrong(_content: bytes, result) -> str | None:
+    indices, values = result
+    if not np.isfinite(values).all():
+        return "non-finite values"
+    if len(set(indices.tolist())) != len(indices):
+        return "a row told twice"
+    return None
+
+
+def _curves_wrong(_content: bytes, data) -> str | None:
+    if not (np.isfinite(data.m).all() and np.isfinite(data.fields).all()):
+        return "non-finite numbers"
+    if not np.isfinite(data.temperatures).all():
+        return "non-finite temperatures"
+    return None
+
+
+def _chi_wrong(_content: bytes, data) -> str | None:
+    if not (np.isfinite(data.chi).all() and np.isfinite(data.temperatures).all()):
+        return "non-finite numbers"
+    return None
+
+
+def _bonds_wrong(_content: bytes, cluster) -> str | None:
+    if cluster.n_spins > 30:
+        return f"{cluster.n_spins} spins"
+    return None
+
+
+def _elements_wrong(_content: bytes, table) -> str | None:
+    if not np.isfinite(table.values).all():
+        return "non-finite properties"
+    return None
+
+
+def _classifier_wrong(_content: bytes, model) -> str | None:
+    X = np.zeros((2, model.n_features_in_))
+    try:
+        model.predict(X)
+    except Exception as error:  # a loaded model must predict
+        return f"loaded model cannot predict: {type(error).__name__}"
+    return None
+
+
+def _potential_wrong(_content: bytes, potential) -> str | None:
+    arrays = (potential.coefficients_, potential.feature_mean_, potential.feature_scale_)
+    if not all(np.isfinite(a).all() for a in arrays):
+        return "non-finite weights"
+    if not potential.feature_scale_.size or (potential.feature_scale_ <= 0).any():
+        return "feature scales not positive"
+    return None
+
+
+def _training_wrong(content: bytes, frames) -> str | None:
+    reason = _xyz_wrong(content, frames)
+    if reason:
+        return reason
+    for atoms in frames:
+        if (
+            not np.isfinite(atoms.get_potential_energy())
+            or not np.isfinite(atoms.get_forces()).all()
+        ):
+            return "non-finite energy or forces"
+    return None
 
 
 LOADERS: dict[str, Loader] = {
@@ -235,6 +401,62 @@ LOADERS: dict[str, Loader] = {
             lambda b: builtin_crystal(_as_text(b)),
             _no_check,
         ),
+        Loader(
+            "bo.candidate_table",
+            "bo_table",
+            lambda b: read_candidate_table(b, name="c.csv"),
+            _problem_wrong,
+        ),
+        Loader("bo.results", "bo_results", lambda b: read_results(b, _BO), _results_wrong),
+        Loader(
+            "bo.load_grain_boundary",
+            "gb_table",
+            _via_file(load_grain_boundary, ".csv"),
+            _problem_wrong,
+        ),
+        Loader(
+            "spin.magnetization",
+            "magnetization",
+            lambda b: read_magnetization_csv(_upload_text(b)),
+            _curves_wrong,
+        ),
+        Loader(
+            "spin.susceptibility",
+            "susceptibility",
+            lambda b: read_susceptibility_csv(_upload_text(b)),
+            _chi_wrong,
+        ),
+        Loader("spin.bonds", "bonds", lambda b: read_bonds_csv(_upload_text(b)), _bonds_wrong),
+        Loader(
+            "learn.load_element_table",
+            "elements",
+            _via_file(load_element_table, ".csv"),
+            _elements_wrong,
+        ),
+        Loader(
+            "local_structure.classifier_load",
+            "classifier",
+            _via_file(LocalStructureClassifier.load, ".npz"),
+            _classifier_wrong,
+        ),
+        Loader(
+            "local_structure.load_local_structures",
+            "local_phase",
+            lambda b: load_local_structures(_as_text(b)),
+            _nonempty,
+        ),
+        Loader(
+            "potentials.network_load",
+            "potential",
+            _via_file(NeuralNetworkPotential.load, ".npz"),
+            _potential_wrong,
+        ),
+        Loader(
+            "potentials.training_frames",
+            "training_xyz",
+            lambda b: read_training_frames(b, filename="t.extxyz"),
+            _training_wrong,
+        ),
     )
 }
 
@@ -244,6 +466,11 @@ _RAW = re.compile(
     r"Traceback|invalid literal for|could not convert|index out of range|not enough values"
     r"|too many values|NoneType|object has no attribute|unsupported operand|codec can't"
 )
+
+
+#: A sentence ends and another begins (a full stop, then a capital after a space).
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NEXT_SENTENCE = re.compile(r"[a-z0-9)\]'\"][.!?]\s+[A-Z]")
 
 
 def unclear_reason(message: str) -> str | None:
@@ -256,6 +483,10 @@ def unclear_reason(message: str) -> str | None:
         return "longer than 400 characters"
     if _RAW.search(message):
         return "a raw Python message"
+    if not message.isprintable():
+        return "unprintable characters"
+    if _NEXT_SENTENCE.search(_QUOTED.sub("''", message)):  # quoted user text may hold anything
+        return "several sentences"
     return None
 
 
@@ -287,3 +518,71 @@ def mutate(seed: bytes, edits: list[tuple[int, int, int, int]]) -> bytes:
         else:  # cut the file short
             del data[where:]
     return bytes(data)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    """A zip archive (DEFLATE) of ``members``."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(shape: tuple[int, ...], data: bytes, dtype: str = "<f8") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + data
+
+
+def _npz_inputs(seed: bytes, names: tuple[str, str]) -> list[bytes]:
+    """Archives that lie: a header claiming 10^12 values, 200 MB of zeros packed small."""
+    first, second = names
+    members = dict(np.load(io.BytesIO(seed), allow_pickle=False).items())
+    plain = {f"{k}.npy": _npy(v.shape, np.ascontiguousarray(v).tobytes(), v.dtype.str)
+             for k, v in members.items() if v.dtype.kind in "biuf"}  # fmt: skip
+    text = {f"{k}.npy": _npy(v.shape, v.tobytes(), v.dtype.str)
+            for k, v in members.items() if v.dtype.kind not in "biuf"}  # fmt: skip
+    base = {**plain, **text}
+    claim = dict(base, **{f"{first}.npy": _npy((10**6, 10**6), b"\0" * 64)})
+    zeros = 200 * 2**20
+    last = members[second].shape[-1]  # a plausible shape: the lie is only in the size
+    bomb = dict(base, **{f"{second}.npy": _npy((zeros // 8 // last, last), bytes(zeros))})
+    shape = members[second].shape
+    nan = dict(base, **{f"{second}.npy": _npy(shape, np.full(shape, np.nan).tobytes())})
+    wrong_type = dict(base, **{f"{first}.npy": _npy((3,), b"abcdefghijkl", "|S4")})
+    return [_zip(claim), _zip(bomb), _zip(nan), _zip(wrong_type), _zip({})]
+
+
+_NUMBER = re.compile(rb"(?<![A-Za-z_])-?\d+(\.\d+)?([eE][-+]?\d+)?(?![A-Za-z_])")
+
+
+def _every_number(seed: bytes, token: bytes) -> bytes:
+    """``seed`` with every number after the first line replaced by ``token``."""
+    head, _, body = seed.partition(b"\n")
+    return head + b"\n" + _NUMBER.sub(token, body)
+
+
+def hostile_inputs(seed_key: str, *, long: bool = True) -> list[bytes]:
+    """Hand-made inputs that lie, for the loaders reading ``SEEDS[seed_key]``.
+
+    Every number NaN, infinite or huge; the file repeated to about 2 MB (``long``); for
+    archives, a member claiming 10^12 values, 200 MB of zeros packed into a small file,
+    NaN data, text where numbers belong, an empty archive.
+    """
+    seed = SEEDS[seed_key]
+    if seed_key == "spectra_npz":
+        return _npz_inputs(seed, ("x", "spectra"))
+    if seed_key == "classifier":
+        return _npz_inputs(seed, ("mean", "w0"))
+    if seed_key == "potential":
+        return _npz_inputs(seed, ("feature_mean", "coefficients"))
+    if b"\n" not in seed:  # a built-in name
+        return [seed * 10_000, b"../" * 50 + seed, b"<b>" + seed + b"</b>"][: 3 if long else 2]
+    repeated = seed + seed.partition(b"\n")[2] * max(1, 2_000_000 // max(len(seed), 1))
+    lies = [_every_number(seed, token) for token in (b"nan", b"inf", b"1e308", b"0")]
+    return [*lies, repeated] if long else lies

@@ -13,15 +13,9 @@ from sklearn.gaussian_process.kernels import RBF, Matern
 from sklearn.gaussian_process.kernels import ConstantKernel as Constant
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.active import bayes
-from mi_widgets.active.bayes import (
-    BayesianOptimizer,
-    expected_improvement,
-    probability_of_improvement,
-    upper_confidence_bound,
-)
 from mi_widgets.active.campaign import Campaign, CandidateSampler
-from mi_widgets.active.gp import (
+from mi_widgets.bayesopt import optimizer as bayes
+from mi_widgets.bayesopt.gp import (
     CandidateGP,
     GaussianProcess,
     KernelParams,
@@ -29,6 +23,12 @@ from mi_widgets.active.gp import (
     _cholupdate,
     learn_hyperparameters,
     log_marginal_likelihood,
+)
+from mi_widgets.bayesopt.optimizer import (
+    BayesianOptimizer,
+    expected_improvement,
+    probability_of_improvement,
+    upper_confidence_bound,
 )
 
 SCALES = (0.7, 1.2, 2.0)
@@ -135,6 +135,33 @@ def test_learnt_hyperparameters_reach_sklearn_optimum(data):
     ref = GaussianProcessRegressor(kernel + WhiteKernel(0.01, (1e-6, 1.0)), random_state=0)
     ref.fit(x, y)
     assert learnt.log_marginal_likelihood >= ref.log_marginal_likelihood_value_ - 1e-3
+
+
+def test_length_prior_keeps_length_scales_off_the_bounds():
+    # 12 points of a function of the first feature only: ML-II calls the second
+    # feature irrelevant (length scale at the upper bound 30); the log-normal prior
+    # keeps it near the candidates' spread, and the reported likelihood excludes the prior
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((12, 2))
+    y = np.sin(2.0 * x[:, 0])
+    y = (y - y.mean()) / y.std()
+    start = KernelParams("matern52", (1.0, 1.0), 1.0, 0.1)
+    plain = learn_hyperparameters(x, y, start)
+    prior = learn_hyperparameters(x, y, start, length_prior=(0.0, 0.6))
+    assert plain.length_scale[1] == pytest.approx(30.0, rel=1e-6)
+    assert 1.0 < prior.length_scale[1] < 10.0
+    lml, _ = log_marginal_likelihood(x, y, prior.theta, "matern52")
+    assert prior.log_marginal_likelihood == pytest.approx(lml, abs=1e-9)
+    assert plain.log_marginal_likelihood >= prior.log_marginal_likelihood
+    assert BayesianOptimizer(x).length_prior == bayes.LENGTH_PRIOR
+    # five points of a smooth curve: the length prior alone would call them noise
+    # (noise 0.86); the noise penalty keeps the interpolating explanation
+    grid = np.linspace(0, 1, 50)
+    bo = BayesianOptimizer(grid, random_state=0)
+    bo.tell([0, 10, 25, 40, 49], np.sin(6 * grid[[0, 10, 25, 40, 49]]))
+    assert bo.params_.noise < 0.1
+    with pytest.raises(MIInputError, match="length_prior"):
+        BayesianOptimizer(x, length_prior=(0.0, 0.0))
 
 
 def test_expected_improvement_equals_its_integral():
@@ -410,7 +437,7 @@ def test_a_proposal_stands_until_the_next_tell(data):
 
 
 def test_gp_versus_linear_model_on_the_same_observations(data):
-    from mi_widgets.active.bayes import compare_with_linear
+    from mi_widgets.bayesopt.optimizer import compare_with_linear
 
     x, f, _ = data
     bo = BayesianOptimizer(x, random_state=0)

@@ -15,7 +15,7 @@ from ase.calculators.emt import EMT
 from ase.io import read
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.active.bo_data import (
+from mi_widgets.bayesopt.data import (
     GRAIN_BOUNDARY_CSV,
     GRAIN_BOUNDARY_STRUCTURE,
     branin,
@@ -27,7 +27,7 @@ from mi_widgets.active.bo_data import (
     read_candidate_table,
     read_results,
 )
-from mi_widgets.active.grain_boundary import (
+from mi_widgets.bayesopt.grain_boundary import (
     CU_EMT_ENERGY,
     CU_EMT_LATTICE,
     build_grain_boundary,

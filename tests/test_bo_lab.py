@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.active.widgets_bo import BOLab
+from mi_widgets.bayesopt.widgets import BOLab
 from mi_widgets.viz.upload import UploadedFile
 
 

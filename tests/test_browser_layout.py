@@ -1,4 +1,4 @@
-"""Every lab on a laptop or projector (1024x768, 1280x800): main plot beside the controls.
+"""Every lab on a projector, a laptop and a desktop (1024, 1280, 1920 px): plot beside controls.
 
 The bounding boxes of the first app on each page are checked: the main view starts right of
 the control column (not below it), the controls end inside the viewport, and no plot, canvas
@@ -19,13 +19,18 @@ from conftest import ARTIFACTS
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 LABS = {
     "01": ("01_materials_data_with_ase.ipynb", ".mi-structure-explorer"),
+    "02": ("02_em_peak_fitting.ipynb", ".mi-lab-app"),
+    "03": ("03_spectral_imaging.ipynb", ".mi-lab-app"),
+    "04": ("04_bayesian_optimization.ipynb", ".mi-lab-app"),
+    "05": ("05_hamiltonian_estimation.ipynb", ".mi-lab-app"),
     "06": ("06_ml_potentials.ipynb", ".mi-potential-lab"),
+    "07": ("07_local_structure_classification.ipynb", ".mi-lab-app"),
     "08": ("08_tslpp_structure_analysis.ipynb", ".mi-lab-app"),
     "09": ("09_phase_diagram_sampling.ipynb", ".mi-lab-app"),
     "10": ("10_property_prediction_importance.ipynb", ".mi-lab-app"),
     "11": ("11_model_choice_and_hyperparameters.ipynb", ".mi-lab-app"),
 }
-VIEWPORTS = [(1024, 768), (1280, 800)]
+VIEWPORTS = [(1024, 768), (1280, 800), (1920, 1080)]
 pytestmark = pytest.mark.browser
 
 #: Boxes of the first visible app's control column, its main view, and every plot inside it.
@@ -109,10 +114,10 @@ def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
         if width == 1280:
             small = page.evaluate(JS_SMALL_TEXT, ".mi-lab-app")
             assert small == [], f"text under 12 px in lab {lab}: {small[:10]}"
-            page.locator(selector).first.evaluate("el => el.scrollIntoView()")
-            png = page.screenshot()  # what a 1280-px screen shows from the app's top
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            (ARTIFACTS / f"layout_lab{lab}_{width}.png").write_bytes(png)
-            if os.environ.get("MI_LAB_SCREENSHOTS"):
-                DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-                (DOCS_IMAGES / f"lab{lab}_{width}.png").write_bytes(png)
+        page.locator(selector).first.evaluate("el => el.scrollIntoView()")
+        png = page.screenshot()  # what the screen shows from the app's top
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"layout_lab{lab}_{width}.png").write_bytes(png)
+        if width == 1280 and os.environ.get("MI_LAB_SCREENSHOTS"):
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            (DOCS_IMAGES / f"lab{lab}_{width}.png").write_bytes(png)

@@ -1,16 +1,22 @@
 """Fuzzing every loader and upload path: each input loads correctly or gets one clear sentence.
 
 Inputs are valid files with random edits (deleted runs, inserted or overwritten
-edge-case tokens, cut-offs) and raw bytes. Each example has a deadline and each test
-a timeout, so a hang fails instead of blocking the suite.
+edge-case tokens, cut-offs), raw bytes, and hand-made files that lie (NaN and huge
+numbers, archives claiming 10^12 values or packing 200 MB of zeros). Every loader of
+``tests/fuzz_corpus.py`` and every in-app upload button of ``tests/fuzz_apps.py`` is
+covered; the apps get a representative subset here and the full corpus in
+``benchmarks/bench_hardening.py``. Each example has a deadline and each test a
+timeout, so a hang fails instead of blocking the suite.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
-from fuzz_corpus import LOADERS, NASTY, SEEDS, mutate, unclear_reason, verdict
+from fuzz_apps import UPLOAD_PATHS, ready_app, still_usable, upload_verdict
+from fuzz_corpus import LOADERS, NASTY, SEEDS, hostile_inputs, mutate, unclear_reason, verdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +34,7 @@ EDITS = st.lists(
     max_size=4,
 )
 FUZZ = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=timedelta(seconds=10),  # generous for a loaded 2-core machine; a hang is hours
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
@@ -81,3 +87,32 @@ def test_any_upload_value_a_client_sends_is_read_or_refused(name, content, decla
         assert unclear_reason(str(error)) is None, str(error)
         return
     assert uploaded.content == content and len(uploaded.name) <= 255
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_files_that_lie_get_one_clear_sentence(name):
+    """NaN, infinite and huge numbers everywhere; archives that lie about their sizes."""
+    for content in hostile_inputs(LOADERS[name].seed, long=False):
+        _check(name, content)
+
+
+def _app_inputs(seed_key: str, n: int = 4) -> list[bytes]:
+    """A representative subset for an app: mutated seeds, random bytes, the lies."""
+    rng = np.random.default_rng(12)
+    mutated = [
+        mutate(SEEDS[seed_key], [tuple(int(v) for v in rng.integers(0, [4, 10_000, 200, 99]))])
+        for _ in range(n)
+    ]
+    return [*mutated, rng.bytes(100), *hostile_inputs(seed_key, long=False)]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", sorted(UPLOAD_PATHS))
+def test_bad_uploads_get_one_sentence_keep_the_state_and_escape_the_name(name):
+    path = UPLOAD_PATHS[name]
+    app = ready_app(path)
+    for content in _app_inputs(path.seed):
+        outcome, detail = upload_verdict(path, app, content)
+        assert outcome in {"loaded", "clear"}, f"{name}: {outcome}: {detail} for {content[:200]!r}"
+    assert still_usable(path, app) is None

@@ -64,3 +64,18 @@ def test_model_choice_lab_opens_idle_and_runs_a_study_when_asked(open_app):
     assert page.get_by_text("grid 2, random 16").count() == 1
     assert error_outputs(page) == []
     assert real_console_errors(page) == []
+
+
+def test_a_running_study_can_be_stopped_and_the_lab_stays_usable(open_app):
+    page = open_app("11_model_choice_and_hyperparameters.ipynb", wait_for=".mi-model-choice")
+    page.get_by_text("Press a button to run a study.").wait_for(state="visible", timeout=60_000)
+    page.get_by_role("button", name="Network depth").click()
+    stop = page.locator(".mi-model-choice .mi-stop")
+    stop.wait_for(state="visible", timeout=120_000)  # offered while the study runs
+    stop.click()
+    page.get_by_text("Stopped.").wait_for(state="visible", timeout=120_000)
+    stop.wait_for(state="hidden", timeout=60_000)
+    page.get_by_role("button", name="Grid vs random search").click()  # still usable
+    page.get_by_text("distinct gamma values tried").wait_for(state="visible", timeout=180_000)
+    assert error_outputs(page) == []
+    assert real_console_errors(page) == []

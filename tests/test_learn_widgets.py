@@ -164,7 +164,8 @@ def test_model_choice_lab_runs_nothing_before_it_is_drawn_and_each_button_runs_i
         "Choose model": "choice",
     }
     for label, key in expected.items():
-        lab.buttons[label].click()
+        lab.buttons[label].click()  # a long action: it runs in the background
+        assert lab.wait(timeout=600)
         assert lab.banner.message == "", lab.banner.message
         assert key in lab.results
         assert lab.progress.value == lab.progress.max  # the bar ran to the end

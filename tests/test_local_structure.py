@@ -210,15 +210,16 @@ def test_shipped_classifier_on_random_displacements(phase):
     atoms = displaced_lattice(phase, 0.15, n_atoms=1000, random_state=12345)
     f = local_structure_features(atoms, "all")
     assert (model.predict(f.values) == phase).mean() >= 0.98
-    # at 0.18 the reject option keeps >= 90 % and is right on >= 95 % of those
-    atoms = displaced_lattice(phase, 0.18, n_atoms=1000, random_state=54321)
-    f = local_structure_features(atoms, "all")
-    model.set_params(theta=0.0)
-    proba = model.predict_proba(f.values)
-    curve = accuracy_coverage(proba, [phase] * len(atoms), model.classes_, np.linspace(0, 1, 101))
-    usable = curve.coverage >= 0.9
-    # hcp at 0.18 d is the hardest case: its second shell is blurred into fcc's
-    assert np.nanmax(curve.accuracy[usable]) >= (0.9 if phase == "hcp" else 0.95)
+    # at 0.18 the reject option keeps >= 90 % and is right on >= 95 % of those (the median
+    # over three random lattices: hcp, the hardest, scatters from 0.905 to 0.981 over six)
+    kept = []
+    for seed in (54321, 1, 2):
+        atoms = displaced_lattice(phase, 0.18, n_atoms=1000, random_state=seed)
+        proba = model.predict_proba(local_structure_features(atoms, "all").values)
+        thetas = np.linspace(0, 1, 101)
+        curve = accuracy_coverage(proba, [phase] * len(atoms), model.classes_, thetas)
+        kept.append(np.nanmax(np.where(curve.coverage >= 0.9, curve.accuracy, -1.0)))
+    assert np.median(kept) >= 0.95
 
 
 def test_classical_cna_is_far_behind_at_high_noise():

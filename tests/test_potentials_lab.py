@@ -73,7 +73,8 @@ def test_slider_drives_the_atom_and_bad_values_go_to_the_banner(lab):
 @pytest.mark.slow
 def test_train_updates_model_losses_and_parity(lab):
     lab.hidden.value, lab.epochs.value = 6, 20
-    lab.train_button.click()
+    lab.train_button.click()  # runs in the background, Stop beside the bar
+    assert lab.wait(timeout=600)
     assert lab.banner.message == ""
     assert lab.model_name == "trained here"
     assert len(lab._loss_source.data["epoch"]) == len(lab.model.history_["energy_rmse"])

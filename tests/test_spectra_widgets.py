@@ -219,7 +219,8 @@ def test_map_model_menus_refit_with_another_peak_count(explorer):
     _, app = explorer
     app.n_peaks_menu.value = 3
     app.background_menu.value = "uniform"
-    app.run_button.click()
+    app.run_button.click()  # a long action: it runs in the background
+    assert app.wait(timeout=300)
     assert app.banner.message == ""
     assert app.result.n_peaks == 3 and app.result.background_kind == "uniform"
     assert ("center of peak 3", "center:2") in app.parameter_menu.options

@@ -49,17 +49,21 @@ def _quadrature(data, sigma, grid_chi2, lo=-12.0, hi=12.0):
     return free, mean, sd
 
 
-def test_multistart_recovers_a_dimer_exactly_without_noise():
-    data = _dimer_data(noise=0.0)
-    est = HamiltonianEstimator(
+def _dimer_fit(data, n_starts: int, random_state: int) -> HamiltonianEstimator:
+    """Multistart L-BFGS-B on dimer curves."""
+    return HamiltonianEstimator(
         DIMER,
         data.fields,
         data.m,
         data.temperatures,
         optimizer="lbfgs",
-        n_starts=4,
-        random_state=0,
+        n_starts=n_starts,
+        random_state=random_state,
     ).fit()
+
+
+def test_multistart_recovers_a_dimer_exactly_without_noise():
+    est = _dimer_fit(_dimer_data(noise=0.0), n_starts=4, random_state=0)
     assert est.couplings_["J"] == pytest.approx(-4.0, abs=1e-4)
     assert est.gap_ == pytest.approx(4.0, abs=1e-4)
     assert est.n_forward_calls_ == len(est.trace_.energy)
@@ -67,15 +71,7 @@ def test_multistart_recovers_a_dimer_exactly_without_noise():
 
 def test_free_energy_matches_quadrature_and_is_minimal_near_the_injected_noise():
     data = _dimer_data(noise=0.02)
-    est = HamiltonianEstimator(
-        DIMER,
-        data.fields,
-        data.m,
-        data.temperatures,
-        optimizer="lbfgs",
-        n_starts=3,
-        random_state=1,
-    ).fit()
+    est = _dimer_fit(data, n_starts=3, random_state=1)
     sigmas = np.array([0.01, 0.015, 0.02, 0.03, 0.05])
     curve = est.free_energy(sigmas, n_sweeps=400, n_burn=100)
     grid = _chi2_on_grid(data)
@@ -178,7 +174,7 @@ def test_bad_input_messages():
 def _bo_runs(seeds=range(3)):
     active = pytest.importorskip("mi_widgets.active")
     if not hasattr(active, "BayesianOptimizer"):
-        pytest.skip("mi_widgets.active.BayesianOptimizer (lab 04) is not available")
+        pytest.skip("mi_widgets.bayesopt.BayesianOptimizer (lab 04) is not available")
     cluster, curves, _ = load_kcu4p3o12()
     common = dict(g=KCU4P3O12_G, sigma=curves.noise)
     args = (cluster, curves.fields, curves.m, curves.temperatures)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -170,3 +171,39 @@ def test_laaf_of_the_si_md_data_separates_the_three_phases():
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     accuracy = cross_val_score(model, np.vstack(features), labels, cv=folds).mean()
     assert accuracy >= 0.95
+
+
+def test_vink_amorphous_si_is_fourfold_like_real_a_si():
+    """Vink's refitted SW and a slower quench: coordination near real a-Si's 3.88, not 4.5."""
+    from mi_widgets.structure import coordination_numbers
+    from mi_widgets.structure.build import first_shell_cutoff
+    from mi_widgets.structure.stillinger_weber import SW_SILICON, StillingerWeber
+
+    frames = load_si_md("amorphous_vink_300K")
+    counts = np.concatenate([coordination_numbers(f, first_shell_cutoff(f)) for f in frames])
+    assert 3.9 <= counts.mean() <= 4.1 and (counts == 4).mean() >= 0.9
+    fast = np.concatenate(
+        [coordination_numbers(f, first_shell_cutoff(f)) for f in load_si_md("amorphous_300K")]
+    )
+    assert fast.mean() > 4.3  # the original SW glass, over-coordinated
+    # the stored energies are those of the refitted potential
+    vink = StillingerWeber(
+        elements={"Si": dataclasses.replace(SW_SILICON, epsilon=1.64833, lambda_=31.5)}
+    )
+    assert vink.get_potential_energy(frames[-1]) == pytest.approx(
+        frames[-1].get_potential_energy(), abs=1e-5
+    )
+
+
+def test_make_si_amorphous_vink_small_run(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = REPO / "scripts" / "make_si_amorphous_vink.py"
+    subprocess.run(
+        [sys.executable, str(script), "--small", "--out", tmp_path],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    frames = read_trajectory(tmp_path / "si_md_amorphous_vink_300K.extxyz")
+    assert len(frames) == 2 and all(len(f) == 64 for f in frames)
+    assert frames[0].info["potential"].startswith("Stillinger-Weber, Vink")

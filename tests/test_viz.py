@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import ipywidgets as widgets
 import pytest
 from ase.build import bulk
@@ -24,6 +27,7 @@ from mi_widgets.viz import (
     update_structure,
     upload_button,
 )
+from mi_widgets.viz.app import LabApp
 
 
 def test_palette_is_okabe_ito_first_and_stable():
@@ -133,3 +137,57 @@ def test_layout_helpers():
     assert "mi-lab-app" in app._dom_classes
     link = download_link("a b.cif", "data_x\n", mime="chemical/x-cif")
     assert 'download="a b.cif"' in link and "base64,ZGF0YV94Cg==" in link
+
+
+class _SlowApp(LabApp):
+    """An app whose long action reports progress until it is stopped (or ``n`` steps)."""
+
+    title = "slow"
+
+    def __init__(self, n: int = 10**6):
+        super().__init__()
+        self.n, self.done, self.result = n, 0, "old"
+        self.started = threading.Event()
+        self.button = widgets.Button(description="Go")
+        self.on_click(self.button, self.go, background=True)
+
+    def _controls(self):
+        return [self.button]
+
+    def _main(self):
+        return widgets.Label("plots")
+
+    def go(self) -> None:
+        with self.progress_shown("Going") as progress:
+            for k in range(self.n):
+                self.started.set()
+                progress(k, self.n)
+                self.done = k
+                time.sleep(0.001)
+        self.result = "new"  # state is assigned last: a stopped run leaves it as it was
+
+
+def test_stop_ends_a_background_action_and_keeps_the_previous_result():
+    app = _SlowApp()
+    app.widget  # noqa: B018 - builds the page
+    app.button.click()
+    assert app.started.wait(timeout=60) and app.busy
+    assert app.stop_button.layout.display != "none"  # Stop is offered while it runs
+    app.button.click()  # a second long action is refused, not queued
+    assert app.banner.message.startswith("Still working")
+    app.stop()
+    assert app.wait(timeout=60)
+    assert app.banner.message.startswith("Stopped.")
+    assert app.result == "old" and app.done < app.n - 1
+    assert app.stop_button.layout.display == "none"
+    assert app.progress.layout.visibility == "hidden"
+
+
+def test_a_background_action_that_finishes_updates_the_state():
+    app = _SlowApp(n=5)
+    app.button.click()
+    assert app.wait(timeout=60)
+    assert app.result == "new" and app.banner.message == ""
+    app.stop()  # nothing runs: no effect
+    app.button.click()
+    assert app.wait(timeout=60) and app.result == "new"

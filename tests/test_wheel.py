@@ -44,7 +44,10 @@ CHECK_INSTALLED = textwrap.dedent(
         if name.startswith("load_") and all(p.default is not p.empty for p in parameters):
             function()
             loaded.append(name)
-    assert len(loaded) >= 4, loaded
+    assert len(loaded) >= 7, loaded
+    from mi_widgets.local_structure.study import load_shipped_classifier
+
+    load_shipped_classifier()
     for kind in SI_MD_KINDS:
         assert len(datasets.load_si_md(kind)) > 0, kind
     diagrams = sorted(data_dir().glob("phase_diagram_*.csv"))

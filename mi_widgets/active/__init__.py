@@ -1,6 +1,10 @@
-"""Active learning over a fixed candidate set: phase-diagram uncertainty sampling (PDC)."""
+"""Active learning over a fixed candidate set: phase-diagram uncertainty sampling (PDC).
 
-from mi_widgets.active.bayes import BayesianOptimizer
+The sequential-design core (:mod:`mi_widgets.active.campaign`) is shared with Bayesian
+optimisation, which lives in :mod:`mi_widgets.bayesopt`; ``BayesianOptimizer`` is still
+importable from here.
+"""
+
 from mi_widgets.active.campaign import (
     Campaign,
     CampaignComparison,
@@ -30,7 +34,6 @@ from mi_widgets.active.thermo import (
 )
 
 __all__ = [
-    "BayesianOptimizer",
     "Campaign",
     "CampaignComparison",
     "CampaignRecord",
@@ -56,3 +59,12 @@ __all__ = [
     "samples_to_reach",
     "sampling_step",
 ]
+
+
+def __getattr__(name: str):
+    """``mi_widgets.active.BayesianOptimizer``, imported on first use (no import cycle)."""
+    if name == "BayesianOptimizer":
+        from mi_widgets.bayesopt.optimizer import BayesianOptimizer
+
+        return BayesianOptimizer
+    raise AttributeError(f"module 'mi_widgets.active' has no attribute {name!r}")

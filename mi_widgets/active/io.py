@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError, short_text
+from mi_widgets._csv import check_line_count
+from mi_widgets._errors import MIInputError, check_file
 from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
@@ -49,7 +50,9 @@ def _parse_label(text: str):
     return int(text) if text.isdecimal() else text
 
 
-def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> PhaseObservations:
+def read_phase_csv(
+    source: str | Path | bytes, *, name: str | None = None, max_rows: int | None = None
+) -> PhaseObservations:
     """Read a candidate table: label column first, then numeric coordinate columns.
 
     Parameters
@@ -58,6 +61,8 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
         A file path, or the file's content (an upload).
     name : str, optional
         Used in messages and as the dataset name.
+    max_rows : int, optional
+        Refuse files with more lines than this (plus the header), before parsing.
 
     Returns
     -------
@@ -66,7 +71,8 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
     Raises
     ------
     MIInputError
-        Missing coordinate columns, ragged rows, non-numeric or non-finite coordinates.
+        Missing coordinate columns, ragged rows, non-numeric or non-finite coordinates,
+        more than ``max_rows`` rows.
 
     Examples
     --------
@@ -81,14 +87,14 @@ def read_phase_csv(source: str | Path | bytes, *, name: str | None = None) -> Ph
             raise MIInputError(f"{name or 'The file'} is not UTF-8 text; save it as CSV.") from None
         name = name or "upload"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
+        path = check_file(source)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
         name = name or path.name
+    if max_rows is not None:
+        check_line_count(text, name, max_rows + 1, "subsample the candidates")
     rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     if not rows:
         raise MIInputError(f"{name} is empty; it needs a header and one row per candidate.")

@@ -80,6 +80,11 @@ def plot_coordinates(diagram: PhaseDiagram) -> tuple[np.ndarray, np.ndarray]:
     return c[:, 0], c[:, 1]
 
 
+#: Most candidate rows an uploaded CSV may have (parsing and checking 10^6 rows took 12 s;
+#: the built-in diagrams have about 5,000).
+MAX_UPLOAD_CANDIDATES = 50_000
+
+
 class PhaseDiagramLab(LabApp):
     """Step uncertainty sampling on a phase diagram and watch the estimate improve.
 
@@ -531,7 +536,7 @@ class PhaseDiagramLab(LabApp):
 
     def load_csv(self, content: bytes, name: str = "upload.csv") -> None:
         """Use your own candidates: CSV with the phase first (empty = unmeasured)."""
-        obs = read_phase_csv(content, name=name)
+        obs = read_phase_csv(content, name=name, max_rows=MAX_UPLOAD_CANDIDATES)
         self._redraw_after(lambda: self._load(obs))
 
     def load_diagram(self, name: str) -> None:

@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from mi_widgets._errors import MIInputError, check_finite_array, check_positive_int
-from mi_widgets._reference import REPO_ROOT, reference_dir
+from mi_widgets._reference import reference_dir
 from mi_widgets._threads import one_blas_thread
 from mi_widgets.embedding.lpp import LPP, TSLPP
 
@@ -55,8 +55,7 @@ def tslpp_training_path() -> Path | None:
     >>> path is None or path.name == "Training.csv"
     True
     """
-    shipped = REPO_ROOT / "data" / "reference" / "tslpp" / "Training.csv"
-    return shipped if shipped.exists() else reference_dir("tslpp", "Training.csv")
+    return reference_dir("tslpp", "Training.csv")
 
 
 def load_tslpp_training() -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError, short_text
+from mi_widgets._csv import check_line_count
+from mi_widgets._errors import MIInputError, check_file, short_repr, short_text
 from mi_widgets._resources import data_dir
 
 __all__ = ["COMPOSITION_COLUMNS", "DATA_DIR", "Table", "load_alloys", "read_table"]
@@ -54,8 +55,10 @@ class Table:
     def column(self, name: str) -> np.ndarray:
         """The raw text of column ``name``."""
         if name not in self.cells:
-            listed = ", ".join(self.columns)
-            raise MIInputError(f"{self.name} has no column {name!r}; its columns are {listed}.")
+            listed = short_text(", ".join(self.columns), 120)
+            raise MIInputError(
+                f"{self.name} has no column {short_repr(name)}; its columns are {listed}."
+            )
         return self.cells[name]
 
     def is_numeric(self, name: str) -> bool:
@@ -106,7 +109,9 @@ class Table:
         return values
 
 
-def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
+def read_table(
+    source: str | Path | bytes, *, name: str | None = None, max_rows: int | None = None
+) -> Table:
     """Read a comma-separated table with a header row; lines starting with '#' are comments.
 
     Parameters
@@ -115,12 +120,14 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
         A path, or the bytes of an uploaded file.
     name : str, optional
         Name used in messages (default: the file name, or "the table").
+    max_rows : int, optional
+        Refuse files with more lines than this (plus the header), before parsing.
 
     Raises
     ------
     MIInputError
-        If the file is not UTF-8 text, has no header or no data rows, or rows of
-        unequal length.
+        If the file is not UTF-8 text, has no header or no data rows, rows of
+        unequal length, or more than ``max_rows`` rows.
 
     Examples
     --------
@@ -135,14 +142,14 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> Table:
         except UnicodeDecodeError:
             raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
     else:
-        path = Path(source)
+        path = check_file(source)
         label = name or path.name
-        if not path.is_file():
-            raise MIInputError(f"{short_text(path)} is not a file; check the file name.")
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
+    if max_rows is not None:
+        check_line_count(text, label, max_rows + 1, "subsample it first")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too
     lines = [ln for ln in io.StringIO(text) if ln.strip() and not ln.lstrip().startswith("#")]
     try:

@@ -53,6 +53,10 @@ _BEFORE, _AFTER = OKABE_ITO[4], OKABE_ITO[5]  # blue, vermillion
 _THETAS = np.linspace(0.5, 1.0, 51)
 _LABEL_PX = "12px"  # readable when projected
 
+#: Most rows an uploaded table may have: longer ones are refused before they are parsed
+#: (parsing 1.7 million rows took 8 s); up to this, tables over ``max_rows`` are subsampled.
+MAX_UPLOAD_ROWS = 200_000
+
 
 def _seed(random_state: int | None) -> int:
     """A whole-number seed for the core functions that need one."""
@@ -268,7 +272,7 @@ class PermutationImportanceExplorer(LabApp):
         to the last numeric column.  Tables longer than ``max_rows`` are
         subsampled, with a message.
         """
-        table = read_table(content, name=name)
+        table = read_table(content, name=name, max_rows=MAX_UPLOAD_ROWS)
         numeric = [c for c in table.columns if table.is_numeric(c)]
         if not numeric:
             raise MIInputError(f"{name} has no numeric column to predict; add a target column.")
@@ -689,7 +693,7 @@ class ModelChoiceLab(LabApp):
             ("Choose model", self.run_choice),
         ]:
             button = widgets.Button(description=label, layout=widgets.Layout(width="240px"))
-            self.on_click(button, action)
+            self.on_click(button, action, background=True)
             self.buttons[label] = button
         self.summary = widgets.HTML("Press a button to run a study.")
         self._lines: dict[str, str] = {}

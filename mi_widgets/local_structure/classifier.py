@@ -24,6 +24,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from mi_widgets._errors import MIInputError, check_finite_array
+from mi_widgets._npz import read_npz
 
 __all__ = [
     "REJECTED",
@@ -199,23 +200,73 @@ class LocalStructureClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> LocalStructureClassifier:
-        """Read a model written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(str(data["header"]))
-                n_layers = int(header["n_layers"])
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, KeyError) as error:
-            raise MIInputError(f"{Path(path).name} is not a saved classifier ({error}).") from None
-        params = header["params"]
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        model = cls(**params)
+        """Read a model written by :meth:`save` (sizes and shapes checked; no pickle).
+
+        Raises
+        ------
+        MIInputError
+            If the file is not such a model, or its arrays do not fit together.
+        """
+        name = Path(path).name if isinstance(path, (str, Path)) else "the model"
+        what = "a saved classifier (an .npz archive)"
+        arrays = read_npz(path, name, max_values=MAX_MODEL_VALUES, text=("header",), what=what)
+        header = _model_header(arrays, name)
+        n_layers = header["n_layers"]
+        model = cls(**header["params"])
         model.classes_ = np.array(header["classes"], dtype=str)
-        model.mean_, model.scale_ = arrays["mean"], arrays["scale"]
-        model.coefs_ = [arrays[f"w{k}"] for k in range(n_layers)]
-        model.intercepts_ = [arrays[f"b{k}"] for k in range(n_layers)]
+        try:
+            model.mean_, model.scale_ = _as_floats(arrays, ("mean", "scale"), name)
+            model.coefs_ = _as_floats(arrays, [f"w{k}" for k in range(n_layers)], name)
+            model.intercepts_ = _as_floats(arrays, [f"b{k}" for k in range(n_layers)], name)
+        except KeyError as missing:
+            raise MIInputError(f"{name} lacks the array {missing}; save the model again.") from None
         model.n_features_in_ = model.mean_.size
+        _check_shapes(model, name)
         return model
+
+
+#: The most values one array of a saved classifier may hold.
+MAX_MODEL_VALUES = 2**22
+_PARAMS = ("hidden_layer_sizes", "theta", "alpha", "max_iter", "random_state")
+
+
+def _model_header(arrays: dict[str, np.ndarray], name: str) -> dict:
+    """The JSON header of a saved classifier, its fields checked."""
+    refused = f"{name} is not a classifier saved by LocalStructureClassifier.save."
+    try:
+        header = json.loads(str(arrays["header"]))
+        n_layers, params = int(header["n_layers"]), dict(header["params"])
+        classes = [str(c) for c in header["classes"]]
+        params["hidden_layer_sizes"] = tuple(int(n) for n in params["hidden_layer_sizes"])
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError):
+        raise MIInputError(refused) from None
+    theta = params.get("theta", 0.0)
+    if (
+        set(params) - set(_PARAMS)
+        or not 1 <= n_layers <= 64
+        or len(classes) < 2
+        or not isinstance(theta, (int, float))
+        or not 0.0 <= theta <= 1.0
+    ):
+        raise MIInputError(refused)
+    return {"n_layers": n_layers, "params": params, "classes": classes}
+
+
+def _as_floats(arrays: dict[str, np.ndarray], keys, name: str) -> list[np.ndarray]:
+    """The arrays ``keys`` as finite floats (KeyError if one is missing)."""
+    return [check_finite_array(arrays[k], f"{name} array {k}") for k in keys]
+
+
+def _check_shapes(model: LocalStructureClassifier, name: str) -> None:
+    """Weights that chain: features -> hidden layers -> one output per class (or one)."""
+    width = model.mean_.size
+    ok = model.mean_.ndim == 1 and model.scale_.shape == model.mean_.shape
+    for w, b in zip(model.coefs_, model.intercepts_, strict=True):
+        ok = ok and w.ndim == 2 and w.shape[0] == width and b.shape == (w.shape[1],)
+        width = w.shape[1] if w.ndim == 2 else -1
+    n_classes = model.classes_.size
+    if not ok or width != (1 if n_classes == 2 else n_classes) or not np.all(model.scale_ > 0):
+        raise MIInputError(f"{name} holds weights whose shapes do not fit together; save it again.")
 
 
 @dataclass(frozen=True)

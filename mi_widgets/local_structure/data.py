@@ -16,7 +16,7 @@ from ase import Atoms
 from ase.build import bulk
 
 from mi_widgets._errors import MIInputError, check_choice
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_path
 from mi_widgets.structure.io import read_frames
 
 __all__ = [
@@ -88,7 +88,7 @@ def displaced_lattice(
 
 def local_structures_path():
     """Path of ``data/local_structures_cu.extxyz``."""
-    return REPO_ROOT / "data" / "local_structures_cu.extxyz"
+    return data_path("local_structures_cu.extxyz")
 
 
 def load_local_structures(phase: str | None = None, element: str | None = "Cu") -> list[Atoms]:
@@ -98,6 +98,11 @@ def load_local_structures(phase: str | None = None, element: str | None = "Cu") 
     ``temperature_K`` and ``element`` in ``atoms.info`` and the true class of every
     atom in ``atoms.arrays["structure_class"]``.
 
+    Raises
+    ------
+    MIInputError
+        If no frame has that ``phase`` or ``element``.
+
     Examples
     --------
     >>> frames = load_local_structures("bcc")
@@ -106,6 +111,9 @@ def load_local_structures(phase: str | None = None, element: str | None = "Cu") 
     """
     path = local_structures_path()
     frames = _read_cached(str(path), path.stat().st_mtime_ns)
+    for key, wanted in (("phase", phase), ("element", element)):
+        if wanted is not None:
+            check_choice(wanted, key, sorted({str(f.info.get(key)) for f in frames}))
     return [
         f.copy()
         for f in frames

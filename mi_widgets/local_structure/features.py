@@ -19,12 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from ase import Atoms
 
 from mi_widgets._errors import MIInputError, check_choice
 from mi_widgets.structure._neighbors import check_atoms, nearest_neighbors, neighbors
-from mi_widgets.structure.descriptors import _normalised_w, spherical_harmonics
+from mi_widgets.structure.descriptors import _normalised_w, bond_moments
 
 __all__ = [
     "FEATURE_KINDS",
@@ -97,7 +96,7 @@ def neighbour_distance_scale(atoms: Atoms) -> float:
     >>> round(neighbour_distance_scale(bulk("Cu", "fcc", a=3.6)), 4)
     2.5456
     """
-    check_atoms(atoms)
+    check_atoms(atoms, overlaps=False)  # the neighbour search refuses overlaps
     if len(atoms) < 2 and not atoms.pbc.any():
         raise MIInputError("A single atom has no neighbours; give at least two atoms.")
     k = min(6, len(atoms) - 1) if not atoms.pbc.any() else 6
@@ -140,7 +139,7 @@ def local_structure_features(
     >>> int(bcc.n_neighbours[0])
     14
     """
-    check_atoms(atoms)
+    check_atoms(atoms, overlaps=False)  # the neighbour search refuses overlaps
     check_choice(kind, "kind", FEATURE_KINDS)
     d = neighbour_distance_scale(atoms) if scale is None else float(scale)
     if not np.isfinite(d) or d <= 0:
@@ -163,13 +162,10 @@ def local_structure_features(
 def _bond_order(pairs, counts, n_atoms: int, *, averaged_only: bool):
     unit = pairs.vectors / pairs.distances[:, None]
     weights = 1.0 / np.maximum(counts, 1)[pairs.i]
-    mean_over_bonds = sp.csr_matrix(
-        (weights, (pairs.i, np.arange(len(pairs.i)))), shape=(n_atoms, len(pairs.i))
-    )
+    moments = bond_moments(_LS, unit, pairs.i, weights, n_atoms)
     averaging = pairs.adjacency(include_self=True)
     plain_q, avg_q, avg2_q, plain_w, avg_w = [], [], [], [], []
-    for ell in _LS:  # degrees, not atoms
-        qlm = np.asarray(mean_over_bonds @ spherical_harmonics(ell, unit))
+    for ell, qlm in zip(_LS, moments, strict=True):  # degrees, not atoms
         avg_lm = np.asarray(averaging @ qlm)
         for target, w_target, lm in ((plain_q, plain_w, qlm), (avg_q, avg_w, avg_lm)):
             power = (lm.real**2 + lm.imag**2).sum(axis=1)
@@ -196,8 +192,9 @@ def _bond_order(pairs, counts, n_atoms: int, *, averaged_only: bool):
 def _symmetry(pairs, counts, d: float, n_atoms: int):
     scaled = pairs.distances / d
     radial = np.exp(-(((scaled[:, None] - _RADIAL_CENTRES) / _RADIAL_WIDTH) ** 2))
-    radial_sum = np.zeros((n_atoms, len(_RADIAL_CENTRES)))
-    np.add.at(radial_sum, pairs.i, radial)
+    radial_sum = np.column_stack(
+        [np.bincount(pairs.i, weights=column, minlength=n_atoms) for column in radial.T]
+    )
     radial_sum /= np.maximum(counts, 1)[:, None]
     angular = _angle_histogram(pairs, counts, n_atoms)
     names = [f"g2_{c:.2f}" for c in _RADIAL_CENTRES] + [f"cos_{c:+.2f}" for c in _ANGLE_CENTRES]
@@ -207,21 +204,34 @@ def _symmetry(pairs, counts, d: float, n_atoms: int):
 def _angle_histogram(pairs, counts, n_atoms: int) -> np.ndarray:
     """Smoothed histogram of cos(angle j-i-k) over neighbour pairs of each atom."""
     unit = pairs.vectors / pairs.distances[:, None]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    # every ordered pair (a, b) of bonds of the same centre, a < b: vectorised by offsets
-    max_count = int(counts.max()) if counts.size else 0
-    out = np.zeros((n_atoms, len(_ANGLE_CENTRES)))
-    for offset in range(1, max_count):  # at most ~20 offsets, not atoms
-        has = counts > offset
-        centres = np.flatnonzero(has)
-        if centres.size == 0:
-            break
-        for shift in range(int(counts[centres].max()) - offset):
-            first = starts[centres] + shift
-            valid = shift + offset < counts[centres]
-            a, b = first[valid], first[valid] + offset
-            cosines = np.einsum("ij,ij->i", unit[a], unit[b])
-            weights = np.exp(-(((cosines[:, None] - _ANGLE_CENTRES) / _ANGLE_WIDTH) ** 2))
-            np.add.at(out, centres[valid], weights)
+    order = np.argsort(pairs.i, kind="stable")  # the bonds of each centre side by side
+    a, b, centre = _bond_pairs(counts)
+    cosines = np.einsum("ij,ij->i", unit[order[a]], unit[order[b]])
+    out = np.empty((n_atoms, len(_ANGLE_CENTRES)))
+    for column, centre_value in enumerate(_ANGLE_CENTRES):  # nine bins, not atoms
+        weights = np.exp(-(((cosines - centre_value) / _ANGLE_WIDTH) ** 2))
+        out[:, column] = np.bincount(centre, weights=weights, minlength=n_atoms)
     n_angle_pairs = counts * (counts - 1) / 2.0
     return out / np.maximum(n_angle_pairs, 1.0)[:, None]
+
+
+def _bond_pairs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair a < b of bonds of the same centre, as positions in centre-sorted order.
+
+    Returns
+    -------
+    a, b, centre : numpy.ndarray of int
+        Positions of the two bonds (bonds sorted by centre) and the centre of the pair.
+    """
+    counts = counts.astype(np.int64)
+    n_pairs = counts * (counts - 1) // 2
+    centre = np.repeat(np.arange(len(counts)), n_pairs)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # rank of each pair inside its centre, then (row, column) of the upper triangle
+    rank = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    size = counts[centre]
+    row = (
+        size - 2 - np.floor(np.sqrt(-8.0 * rank + 4.0 * size * (size - 1) - 7) / 2.0 - 0.5)
+    ).astype(np.int64)
+    column = rank + row + 1 - size * (size - 1) // 2 + (size - row) * (size - row - 1) // 2
+    return starts[centre] + row, starts[centre] + column, centre

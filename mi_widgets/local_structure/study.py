@@ -16,7 +16,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
 from mi_widgets._errors import MIInputError, check_choice
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._resources import data_path
 from mi_widgets._threads import one_blas_thread
 from mi_widgets.local_structure.classifier import REJECTED, LocalStructureClassifier
 from mi_widgets.local_structure.data import (
@@ -164,7 +164,7 @@ def training_frames(
 
 def shipped_model_path():
     """Path of the shipped classifier, ``data/local_structure_classifier.npz``."""
-    return REPO_ROOT / "data" / "local_structure_classifier.npz"
+    return data_path("local_structure_classifier.npz")
 
 
 def load_shipped_classifier(theta: float = 0.0) -> LocalStructureClassifier:

@@ -131,7 +131,9 @@ class LocalStructureLab(LabApp):
         self.colour_by = widgets.Dropdown(
             options=COLOUR_BY, value="prediction", description="Colour"
         )
-        self.study_button = widgets.Button(description="Run autoencoder + GMM", icon="play")
+        self.study_button = widgets.Button(
+            description="Run autoencoder + GMM", icon="play", layout=widgets.Layout(width="220px")
+        )
         self.upload = self.upload_button(
             ".extxyz,.xyz,.cif,.vasp,.poscar,.dump,.lammpstrj", "Upload structure", self._on_upload
         )
@@ -141,8 +143,8 @@ class LocalStructureLab(LabApp):
         self.on_change(self.amplitude, self.show_displacement)
         self.on_change(self.theta, self.set_theta)
         self.on_change(self.colour_by, self.set_colour_by)
-        self.on_click(self.train_button, lambda: self.train(self.train_on.value))
-        self.on_click(self.study_button, self.run_unsupervised)
+        self.on_click(self.train_button, lambda: self.train(self.train_on.value), background=True)
+        self.on_click(self.study_button, self.run_unsupervised, background=True)
 
     def _controls(self):
         return [
@@ -166,7 +168,7 @@ class LocalStructureLab(LabApp):
             source = ColumnDataSource({"x": [], "y": [], "colour": [], "label": []})
             fig.scatter("x", "y", source=source, color="colour", legend_field="label",
                         size=3, alpha=0.5)  # fmt: skip
-            style_legend(fig, "bottom_right")
+            style_legend(fig, outside="right")
             self._map_sources.append(source)
             self._map_figures.append(fig)
         self._coverage_source = ColumnDataSource({"coverage": [], "accuracy": []})
@@ -200,7 +202,7 @@ class LocalStructureLab(LabApp):
         )  # fmt: skip
         latent.scatter("x", "y", source=self._latent_source, color="colour",
                        legend_field="label", size=3, alpha=0.6)  # fmt: skip
-        style_legend(latent, "bottom_right")
+        style_legend(latent, outside="right")
         self._latent_figure = latent
         self._elbow_line = Span(location=0, dimension="height", line_dash="dashed")
         bottleneck.add_layout(self._elbow_line)

@@ -73,6 +73,14 @@ class LabelledFrame:
         return len(self.kinds)
 
 
+def _as_number(value) -> float | None:
+    """``value`` as a float, or None when it is none (``energy=abc`` reads as text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _reference_labels(atoms: Atoms, index: int, need_forces: bool):
     """Energy and forces stored with a frame (calculator results or info / arrays)."""
     energy = forces = None
@@ -85,7 +93,7 @@ def _reference_labels(atoms: Atoms, index: int, need_forces: bool):
             forces = atoms.get_forces()
         except (PropertyNotImplementedError, RuntimeError):
             forces = None
-    energy = atoms.info.get("energy", energy) if energy is None else energy
+    energy = _as_number(atoms.info.get("energy", energy) if energy is None else energy)
     forces = atoms.arrays.get("forces", forces) if forces is None else forces
     if energy is None or not np.isfinite(energy):
         raise MIInputError(
@@ -150,6 +158,40 @@ def forces_from_pairs(i: np.ndarray, j: np.ndarray, gradient: np.ndarray, n_atom
     )
 
 
+def feature_standardisation(
+    features: np.ndarray, kinds: np.ndarray, n_species: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-element mean and spread of the features (spread 1 where a feature is constant).
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (n_atoms, n_features)
+    kinds : numpy.ndarray of int, shape (n_atoms,)
+        Element index of every atom.
+    n_species : int
+
+    Returns
+    -------
+    mean, scale : numpy.ndarray, shape (n_species, n_features)
+        An element with no atoms keeps mean 0 and scale 1.
+
+    Examples
+    --------
+    >>> features = np.array([[1.0, 2.0], [3.0, 2.0]])
+    >>> mean, scale = feature_standardisation(features, np.array([0, 0]), n_species=2)
+    >>> mean.tolist(), scale.tolist()
+    ([[2.0, 2.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]])
+    """
+    mean = np.zeros((n_species, features.shape[1]))
+    scale = np.ones((n_species, features.shape[1]))
+    for s in range(n_species):
+        rows = features[kinds == s]
+        if len(rows):
+            mean[s], spread = rows.mean(axis=0), rows.std(axis=0)
+            scale[s] = np.where(spread > 1e-8, spread, 1.0)
+    return mean, scale
+
+
 class DescriptorPotential(Calculator):
     """ASE calculator for ``E = sum_i E_{s_i}(G_i)``; subclasses supply the atomic model.
 
@@ -172,6 +214,20 @@ class DescriptorPotential(Calculator):
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------------
+    def _settings(self) -> ACSFSettings:
+        """The symmetry functions for ``self.species`` (from ``self.descriptor`` or the default)."""
+        if self.descriptor is None:
+            return default_acsf(self.species)
+        if not isinstance(self.descriptor, ACSFSettings):
+            raise MIInputError(
+                "descriptor must be ACSFSettings, e.g. ACSFSettings.create(4.5, ['Si'], g2, g4)."
+            )
+        if set(self.descriptor.species) != set(self.species):
+            return ACSFSettings.create(
+                self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
+            )
+        return self.descriptor
+
     def _check_fitted(self) -> ACSFSettings:
         settings = getattr(self, "settings_", None)
         if settings is None:

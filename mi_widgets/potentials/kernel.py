@@ -25,7 +25,11 @@ from ase import Atoms
 
 from mi_widgets._errors import MIInputError, check_positive_int
 from mi_widgets.potentials.acsf import ACSFSettings
-from mi_widgets.potentials.base import DescriptorPotential, default_acsf, label_frames
+from mi_widgets.potentials.base import (
+    DescriptorPotential,
+    feature_standardisation,
+    label_frames,
+)
 
 __all__ = ["KernelPotential"]
 
@@ -114,13 +118,7 @@ class KernelPotential(DescriptorPotential):
         noise = float(self.noise)
         if not np.isfinite(noise) or noise <= 0:
             raise MIInputError(f"noise must be a positive energy in eV; got {self.noise!r}.")
-        settings = (
-            default_acsf(self.species)
-            if self.descriptor is None
-            else ACSFSettings.create(
-                self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
-            )
-        )
+        settings = self._settings()
         labelled = label_frames(frames, settings, need_forces=False)
         n_species = len(settings.species)
         features = np.concatenate([f.features for f in labelled])
@@ -128,13 +126,7 @@ class KernelPotential(DescriptorPotential):
         frame_of_atom = np.repeat(np.arange(len(labelled)), [f.n_atoms for f in labelled])
         sizes = np.array([f.n_atoms for f in labelled], dtype=float)
         energies = np.array([f.energy for f in labelled])
-        mean = np.zeros((n_species, settings.n_features))
-        scale = np.ones((n_species, settings.n_features))
-        for s in range(n_species):
-            rows = features[kinds == s]
-            if len(rows):
-                mean[s], spread = rows.mean(axis=0), rows.std(axis=0)
-                scale[s] = np.where(spread > 1e-8, spread, 1.0)
+        mean, scale = feature_standardisation(features, kinds, n_species)
         self.feature_mean_, self.feature_scale_ = mean, scale
         default_length = 2.0 * np.sqrt(settings.n_features)
         self.length_ = default_length if self.length_scale is None else float(self.length_scale)

@@ -18,7 +18,11 @@ from ase import Atoms
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.potentials.acsf import ACSFSettings
-from mi_widgets.potentials.base import DescriptorPotential, default_acsf, label_frames
+from mi_widgets.potentials.base import (
+    DescriptorPotential,
+    feature_standardisation,
+    label_frames,
+)
 
 __all__ = ["LinearPotential"]
 
@@ -74,13 +78,6 @@ class LinearPotential(DescriptorPotential):
         self.descriptor = descriptor
         self.alpha = alpha
 
-    def _settings(self) -> ACSFSettings:
-        if self.descriptor is None:
-            return default_acsf(self.species)
-        return ACSFSettings.create(
-            self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
-        )
-
     def fit(
         self,
         frames: Sequence[Atoms],
@@ -116,12 +113,7 @@ class LinearPotential(DescriptorPotential):
         n_species, n_features = len(settings.species), settings.n_features
         features = np.concatenate([f.features for f in labelled])
         kinds = np.concatenate([f.kinds for f in labelled])
-        mean, scale = np.zeros((n_species, n_features)), np.ones((n_species, n_features))
-        for s in range(n_species):
-            rows = features[kinds == s]
-            if len(rows):
-                mean[s], spread = rows.mean(axis=0), rows.std(axis=0)
-                scale[s] = np.where(spread > 1e-8, spread, 1.0)
+        mean, scale = feature_standardisation(features, kinds, n_species)
         n_columns = n_species * (n_features + 1)  # weights of each element, then offsets
         blocks, targets = [], []
         n_frames = len(labelled)

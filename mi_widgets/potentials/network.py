@@ -33,12 +33,13 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from mi_widgets._errors import MIInputError, check_positive_int
+from mi_widgets._errors import MIInputError, check_finite_array, check_positive_int
+from mi_widgets._npz import read_npz
 from mi_widgets.potentials.acsf import ACSFSettings
 from mi_widgets.potentials.base import (
     DescriptorPotential,
     LabelledFrame,
-    default_acsf,
+    feature_standardisation,
     forces_from_pairs,
     label_frames,
 )
@@ -153,19 +154,6 @@ class NeuralNetworkPotential(DescriptorPotential):
         self.random_state = random_state
 
     # -- network layout -------------------------------------------------------------------
-    def _settings(self) -> ACSFSettings:
-        if self.descriptor is None:
-            return default_acsf(self.species)
-        if not isinstance(self.descriptor, ACSFSettings):
-            raise MIInputError(
-                "descriptor must be ACSFSettings, e.g. ACSFSettings.create(4.5, ['Si'], g2, g4)."
-            )
-        if set(self.descriptor.species) != set(self.species):
-            return ACSFSettings.create(
-                self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
-            )
-        return self.descriptor
-
     def _layer_shapes(self, n_features: int) -> list[tuple[int, int]]:
         widths = [n_features, *self.hidden, 1]
         return list(itertools.pairwise(widths))
@@ -308,12 +296,9 @@ class NeuralNetworkPotential(DescriptorPotential):
     def _standardise(self, frames: Sequence[LabelledFrame]) -> None:
         features = np.concatenate([f.features for f in frames])
         kinds = np.concatenate([f.kinds for f in frames])
-        for s in range(self._n_species):
-            rows = features[kinds == s]
-            if len(rows):
-                self.feature_mean_[s] = rows.mean(axis=0)
-                spread = rows.std(axis=0)
-                self.feature_scale_[s] = np.where(spread > 1e-8, spread, 1.0)
+        self.feature_mean_, self.feature_scale_ = feature_standardisation(
+            features, kinds, self._n_species
+        )
 
     def _initial_offsets(self, frames: Sequence[LabelledFrame]) -> None:
         """Output biases = per-element energies of a least-squares composition fit."""
@@ -453,26 +438,65 @@ class NeuralNetworkPotential(DescriptorPotential):
 
     @classmethod
     def load(cls, path: str | Path) -> NeuralNetworkPotential:
-        """Read a potential written by :meth:`save` (no pickle involved)."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                arrays = {k: data[k] for k in ("coefficients", "feature_mean", "feature_scale")}
-        except (OSError, KeyError, ValueError) as error:
-            raise MIInputError(
-                f"{path} is not a saved neural-network potential ({error})."
-            ) from None
-        if meta.get("format") != FORMAT:
-            raise MIInputError(f"{path} is not a saved neural-network potential of this format.")
+        """Read a potential written by :meth:`save` (no pickle; sizes checked before reading).
+
+        Raises
+        ------
+        MIInputError
+            If the file is not such a potential, or its arrays do not fit its layout.
+        """
+        name = Path(path).name if isinstance(path, (str, Path)) else "the potential"
+        what = "a saved neural-network potential (an .npz archive)"
+        arrays = read_npz(path, name, max_values=MAX_SAVED_VALUES, text=("meta",), what=what)
+        meta = _saved_meta(arrays, name)
         d = meta["descriptor"]
-        settings = ACSFSettings.create(d["r_cut"], d["species"], d["g2"], d["g4"])
-        potential = cls(meta["species"], settings, tuple(meta["hidden"]))
+        try:
+            settings = ACSFSettings.create(d["r_cut"], d["species"], d["g2"], d["g4"])
+            potential = cls(meta["species"], settings, tuple(meta["hidden"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise MIInputError(f"{name} is not a saved neural-network potential.") from None
         potential.random_state = meta["random_state"]
         potential.initialize_weights(settings.n_features)
-        if arrays["coefficients"].shape != potential.coefficients_.shape:
-            raise MIInputError(f"{path} holds weights that do not match its network layout.")
-        potential.coefficients_ = arrays["coefficients"].astype(float)
-        potential.feature_mean_ = arrays["feature_mean"].astype(float)
-        potential.feature_scale_ = arrays["feature_scale"].astype(float)
+        try:
+            coefficients, mean, scale = (
+                check_finite_array(arrays[k], f"{name} array {k}")
+                for k in ("coefficients", "feature_mean", "feature_scale")
+            )
+        except KeyError as missing:
+            raise MIInputError(f"{name} lacks the array {missing}; save it again.") from None
+        features = potential.feature_mean_.shape  # (species, features)
+        if coefficients.shape != potential.coefficients_.shape or not (
+            mean.shape == scale.shape == features and (scale > 0).all()
+        ):
+            raise MIInputError(f"{name} holds weights that do not match its network layout.")
+        potential.coefficients_ = coefficients
+        potential.feature_mean_, potential.feature_scale_ = mean, scale
         potential.min_distance_ = meta["min_distance"]
         return potential
+
+
+#: The most values one array of a saved potential may hold.
+MAX_SAVED_VALUES = 2**22
+
+
+def _saved_meta(arrays: dict[str, np.ndarray], name: str) -> dict:
+    """The JSON settings of a saved potential, checked before anything is built from them."""
+    refused = f"{name} is not a saved neural-network potential of this format."
+    try:
+        meta = json.loads(str(arrays["meta"]))
+        hidden = [int(width) for width in meta["hidden"]]
+        min_distance = float(meta["min_distance"])
+        seed = meta["random_state"]
+        ok = (
+            meta.get("format") == FORMAT
+            and isinstance(meta["descriptor"], dict)
+            and 1 <= len(hidden) <= 16
+            and all(1 <= width <= 4096 for width in hidden)
+            and np.isfinite(min_distance)
+            and (seed is None or (isinstance(seed, int) and not isinstance(seed, bool)))
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
+        ok = False
+    if not ok:
+        raise MIInputError(refused)
+    return {**meta, "hidden": hidden, "min_distance": min_distance}

@@ -144,10 +144,10 @@ class PotentialLab(LabApp):
         self.on_change(self.atom, self._atom_moved)
         self.on_click(self.rotate_button, self.rotate)
         self.on_click(self.permute_button, self.permute)
-        self.on_click(self.train_button, self.train)
-        self.on_click(self.compare_button, self.compare_force_training)
-        self.on_click(self.curve_button, self.learning_curve)
-        self.on_click(self.md_button, self.run_md)
+        self.on_click(self.train_button, self.train, background=True)
+        self.on_click(self.compare_button, self.compare_force_training, background=True)
+        self.on_click(self.curve_button, self.learning_curve, background=True)
+        self.on_click(self.md_button, self.run_md, background=True)
 
     def _controls(self):
         return [

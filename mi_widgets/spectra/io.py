@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -62,8 +63,41 @@ def _split(line: str) -> list[str]:
     return line.split()
 
 
+def _fast_table(text: str) -> np.ndarray | None:
+    """The numbers of a well-formed table in one pass of numpy's C parser, else None.
+
+    Only an optimisation: any file it does not read exactly as :func:`_parse_table`
+    would (ragged rows, text, empty cells, mixed delimiters) returns None, and the line
+    by line parser reads it and names the problem.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(_COMMENT)]
+    start = next((i for i, ln in enumerate(lines[:100]) if _numeric(ln)), None)
+    if start is None:
+        return None
+    first = lines[start]
+    delimiter = next((d for d in _DELIMITERS if d in first), None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = np.loadtxt(lines[start:], delimiter=delimiter, comments=None, ndmin=2)
+    except (ValueError, TypeError, IndexError):
+        return None
+    return table if table.shape[0] and table.shape[1] == len(_split(first.strip())) else None
+
+
+def _numeric(line: str) -> bool:
+    try:
+        [float(cell) for cell in _split(line.strip())]
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_table(text: str, name: str) -> np.ndarray:
     """Numbers of a delimited table; leading non-numeric lines are a header."""
+    fast = _fast_table(text)
+    if fast is not None:
+        return fast
     rows: list[list[float]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -168,7 +202,7 @@ def load_spectrum(
 
 
 def load_spectra(
-    source: str | Path | bytes, *, name: str | None = None
+    source: str | Path | bytes, *, name: str | None = None, max_values: int = MAX_MAP_VALUES
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a stack of spectra on a common axis.
 
@@ -182,6 +216,8 @@ def load_spectra(
         A file path or the file's bytes.
     name : str, optional
         Name used in error messages.
+    max_values : int, default MAX_MAP_VALUES
+        The most values an ``.npz`` array may claim (checked before it is unpacked).
 
     Returns
     -------
@@ -197,7 +233,7 @@ def load_spectra(
     label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
     if raw[:4] == b"PK\x03\x04" or label.lower().endswith(".npz"):
-        return _load_npz(raw, label)
+        return _load_npz(raw, label, max_values)
     table = _parse_table(_read_text(raw, label), label)
     if table.shape[1] < 2:
         raise MIInputError(f"{label} has one column; give x and then one column per spectrum.")
@@ -211,17 +247,19 @@ _NPY_HEADERS = {
 }
 
 
-def _npz_member(archive: zipfile.ZipFile, key: str, label: str) -> np.ndarray:
-    """One numeric array of an .npz, its size checked from its header before it is read."""
+def _npz_member(
+    archive: zipfile.ZipFile, key: str, label: str, ndims: tuple[int, ...], max_values: int
+) -> np.ndarray:
+    """One numeric array of an .npz, its size and shape checked from its header first."""
     member = f"{key}.npy"
     if member not in archive.namelist():
         raise MIInputError(f"{label} must hold arrays named 'x' and 'spectra'.")
     info = archive.getinfo(member)
-    limit = MAX_MAP_VALUES * 8 + 2**16
+    limit = max_values * 8 + 2**16
     if info.file_size > limit:
         raise MIInputError(
             f"{label}: {key} would unpack to {info.file_size / 2**30:.3g} GiB; the limit is "
-            f"{limit / 2**20:.0f} MiB ({MAX_MAP_VALUES:,} values): crop or bin the map."
+            f"{limit / 2**20:.0f} MiB ({max_values:,} values): crop or bin the map."
         )
     with archive.open(member) as stream:
         try:
@@ -236,10 +274,15 @@ def _npz_member(archive: zipfile.ZipFile, key: str, label: str) -> np.ndarray:
             what = "text" if dtype.kind in "SUO" else f"values of type {dtype}"
             raise MIInputError(f"{label}: {key} holds {what}; it must hold numbers.")
         n_values = math.prod(shape)
-        if n_values > MAX_MAP_VALUES:
+        if n_values > max_values:
             raise MIInputError(
                 f"{label}: {key} claims {n_values:,} values ({n_values * 8 / 2**40:.3g} TiB as "
-                f"floats); the limit is {MAX_MAP_VALUES:,}: crop or bin the map."
+                f"floats); the limit is {max_values:,}: crop or bin the map."
+            )
+        if len(shape) not in ndims:
+            wanted = " or ".join(str(n) for n in ndims)
+            raise MIInputError(
+                f"{label}: {key} must be {wanted}-dimensional; its header says shape {shape}."
             )
     with archive.open(member) as stream:
         try:
@@ -250,7 +293,7 @@ def _npz_member(archive: zipfile.ZipFile, key: str, label: str) -> np.ndarray:
             ) from None
 
 
-def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
+def _load_npz(raw: bytes, label: str, max_values: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
@@ -259,8 +302,8 @@ def _load_npz(raw: bytes, label: str) -> tuple[np.ndarray, np.ndarray]:
         ) from None
     with archive:
         try:
-            x = _npz_member(archive, "x", label)
-            spectra = _npz_member(archive, "spectra", label)
+            x = _npz_member(archive, "x", label, (1,), max_values)
+            spectra = _npz_member(archive, "spectra", label, (2, 3), max_values)
         except MIInputError:
             raise
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, zlib.error):

@@ -424,7 +424,7 @@ class EMPlayer(LabApp):
     def _build_figures(self) -> None:
         fig = new_figure(
             "EM iteration 0",
-            width=700,
+            width=660,
             height=330,
             x_axis_label=self._x_label,
             y_axis_label="intensity",
@@ -457,14 +457,14 @@ class EMPlayer(LabApp):
         _legend_outside(fig)
         residual = new_figure(
             "Residual (data - EM model)",
-            width=700,
+            width=660,
             height=150,
             x_range=fig.x_range,
             x_axis_label=self._x_label,
         )
         self.residual_source = ColumnDataSource({"x": [], "y": []})
         residual.scatter("x", "y", source=self.residual_source, size=2, color=DATA_COLOR)
-        trace = new_figure("Log-likelihood", width=700, height=180, x_axis_label="EM iteration")
+        trace = new_figure("Log-likelihood", width=660, height=180, x_axis_label="EM iteration")
         self.trace_source = ColumnDataSource({"t": [], "loglik": []})
         trace.line("t", "loglik", source=self.trace_source, color=MODEL_COLOR, line_width=2)
         self.cursor = Span(location=0, dimension="height", line_color=OKABE_ITO[1], line_width=2)
@@ -634,7 +634,7 @@ class SpectralMapExplorer(LabApp):
         self.cluster_button = widgets.Button(description="Cluster into phases")
         self.on_click(self.cluster_button, lambda: self.cluster(self.phase_slider.value))
         self.run_button = widgets.Button(description="Fit all spectra", button_style="primary")
-        self.on_click(self.run_button, self.run)
+        self.on_click(self.run_button, self.run, background=True)
         self.upload = self.upload_button(".npz,.csv,.txt", "Upload stack", self.load_upload)
         self.info = widgets.HTML()
         self.phase_legend = widgets.HTML()
@@ -794,7 +794,9 @@ class SpectralMapExplorer(LabApp):
 
     def load_upload(self, uploaded: UploadedFile) -> None:
         """Read and fit an uploaded stack; the previous map stays if anything fails."""
-        x, spectra = load_spectra(uploaded.content, name=uploaded.name)
+        x, spectra = load_spectra(
+            uploaded.content, name=uploaded.name, max_values=MAX_APP_MAP_VALUES
+        )
         self.set_spectra(x, spectra, fit=True)
 
     def _fit(self, x: np.ndarray, spectra: np.ndarray) -> BatchFitResult:

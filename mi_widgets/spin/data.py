@@ -15,15 +15,15 @@ curves by exact diagonalisation and adds Gaussian noise of a stated size.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError
+from mi_widgets._csv import check_line_count, csv_rows
+from mi_widgets._errors import MIInputError, check_file, check_finite_array, short_text
+from mi_widgets._resources import data_dir
 from mi_widgets.spin.ed import (
     SpinCluster,
     check_fields,
@@ -67,7 +67,13 @@ KCU4P3O12_FIELDS = tuple(float(b) for b in range(76))
 KCU4P3O12_NOISE = 0.01 * KCU4P3O12_G / 2
 KCU4P3O12_SEED = 20200612
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = data_dir()
+#: Most lines read from a CSV of curves (a measured M(B) has hundreds to thousands).
+MAX_CSV_LINES = 100_000
+#: Most lines of a bonds CSV (12 spins have 66 pairs; comments and blank lines allowed).
+MAX_BOND_LINES = 10_000
+#: Most temperatures in one magnetisation CSV.
+MAX_TEMPERATURES = 50
 MAGNETIZATION_FILE = "kcu4p3o12_magnetization.csv"
 SUSCEPTIBILITY_FILE = "kcu4p3o12_susceptibility.csv"
 BONDS_FILE = "kcu4p3o12_bonds.csv"
@@ -173,10 +179,23 @@ def make_susceptibility_data(
     return SusceptibilityData(t, chi, float(noise))
 
 
-def _rows(source: str | Path, expected: int, what: str) -> list[list[float]]:
-    text = source if isinstance(source, str) and "\n" in source else Path(source).read_text()
+def _text(source: str | Path, what: str) -> str:
+    """The CSV text: ``source`` itself when it holds a line break, else the file it names."""
+    if isinstance(source, str) and ("\n" in source or "\r" in source):
+        return source
+    path = check_file(source)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise MIInputError(f"the {what} CSV is not UTF-8 text; save it as CSV.") from None
+
+
+def _rows(source: str | Path, expected: int, what: str) -> np.ndarray:
+    """The numeric rows of a CSV (a header line and ``#`` comments skipped), all finite."""
+    text = _text(source, what)
+    check_line_count(text, f"the {what} CSV", MAX_CSV_LINES, "thin the curve")
     rows: list[list[float]] = []
-    for k, row in enumerate(csv.reader(io.StringIO(text))):
+    for k, row in enumerate(csv_rows(text, f"the {what} CSV")):
         if not row or row[0].lstrip().startswith("#"):
             continue
         if len(row) != expected:
@@ -187,13 +206,14 @@ def _rows(source: str | Path, expected: int, what: str) -> list[list[float]]:
             rows.append([float(v) for v in row])
         except ValueError:
             if rows:
+                shown = short_text(", ".join(row), 60)
                 raise MIInputError(
-                    f"line {k + 1} of the {what} CSV is not numeric: {', '.join(row)[:60]}."
+                    f"line {k + 1} of the {what} CSV is not numeric: {shown}."
                 ) from None
             continue  # a header line
     if not rows:
         raise MIInputError(f"the {what} CSV holds no numeric rows.")
-    return rows
+    return check_finite_array(np.array(rows), f"the {what} CSV (row, column)", ndim=2)
 
 
 def read_magnetization_csv(source: str | Path) -> MagnetizationData:
@@ -213,17 +233,22 @@ def read_magnetization_csv(source: str | Path) -> MagnetizationData:
     >>> read_magnetization_csv("T,B,M\\n2,0,0\\n2,10,0.3\\n").m.tolist()
     [[0.0, 0.3]]
     """
-    text = source if isinstance(source, str) and "\n" in source else Path(source).read_text()
+    text = _text(source, "magnetisation")
     first = next((line for line in text.splitlines() if line.strip()), "")
-    n_cols = len(next(csv.reader([first]))) if first else 0
+    n_cols = len(csv_rows(first, "the magnetisation CSV")[0]) if first else 0
     if n_cols not in (2, 3):
         raise MIInputError(
             f"a magnetisation CSV needs columns B, M or T, B, M; got {n_cols} columns."
         )
-    table = np.array(_rows(text, n_cols, "magnetisation"))
+    table = _rows(text + "\n", n_cols, "magnetisation")
     if n_cols == 2:
         table = np.column_stack([np.zeros(len(table)), table])
     temps = list(dict.fromkeys(table[:, 0].tolist()))
+    if len(temps) > MAX_TEMPERATURES:
+        raise MIInputError(
+            f"the magnetisation CSV holds curves at {len(temps):,} temperatures; give at most "
+            f"{MAX_TEMPERATURES}, each with the same field grid."
+        )
     fields = None
     curves = []
     for t in temps:
@@ -243,7 +268,7 @@ def read_magnetization_csv(source: str | Path) -> MagnetizationData:
 
 def read_susceptibility_csv(source: str | Path) -> SusceptibilityData:
     """Read chi(T) from CSV: columns T (K), chi (mu_B / T per spin)."""
-    table = np.array(_rows(source, 2, "susceptibility"))
+    table = _rows(source, 2, "susceptibility")
     t = check_fields(table[:, 0], "temperatures")
     return SusceptibilityData(check_temperatures(t, "temperatures"), table[:, 1])
 
@@ -256,13 +281,17 @@ def read_bonds_csv(source: str | Path, n_spins: int | None = None) -> SpinCluste
     >>> read_bonds_csv("i,j,name\\n0,1,J1\\n1,2,J1\\n").names
     ('J1',)
     """
-    text = source if isinstance(source, str) and "\n" in source else Path(source).read_text()
+    text = _text(source, "bonds")
+    check_line_count(text, "the bonds CSV", MAX_BOND_LINES, "list each bond once")
     bonds = []
-    for k, row in enumerate(csv.reader(io.StringIO(text))):
+    for k, row in enumerate(csv_rows(text, "the bonds CSV")):
         if not row or row[0].lstrip().startswith("#"):
             continue
         if len(row) != 3:
-            raise MIInputError(f"line {k + 1} of the bonds CSV needs i, j, name; got {row}.")
+            raise MIInputError(
+                f"line {k + 1} of the bonds CSV needs i, j, name; "
+                f"got {short_text(', '.join(row), 60)}."
+            )
         try:
             bonds.append((int(row[0]), int(row[1]), row[2].strip()))
         except ValueError:

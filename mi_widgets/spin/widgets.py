@@ -7,7 +7,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from bokeh.layouts import gridplot
 from bokeh.models import ColumnDataSource, Span
 
 from mi_widgets._errors import MIInputError
@@ -45,6 +44,29 @@ __all__ = ["HamiltonianLab"]
 
 _SEARCH_COLORS = {"bo": OKABE_ITO[4], "random": OKABE_ITO[0], "grid": OKABE_ITO[2]}
 _LEVELS_SHOWN = 40
+
+
+def _parse_upload(content: bytes | str, name: str, reader):
+    """``reader`` applied to an uploaded CSV's text; its error names the file."""
+    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    try:
+        return reader(text if "\n" in text else text + "\n")
+    except MIInputError as error:
+        raise MIInputError(f"{name}: {error}") from None
+
+
+def _wrapped(*figures) -> widgets.HBox:
+    """Figures side by side, wrapping below each other when the screen is narrow."""
+    return widgets.HBox(
+        [bokeh_pane(figure) for figure in figures], layout=widgets.Layout(flex_flow="row wrap")
+    )
+
+
+def _panel(title: str, x_label: str, y_label: str, **kwargs):
+    """A figure of this lab's size (440 x 300 unless given) with its axis labels."""
+    kwargs.setdefault("width", 440)
+    kwargs.setdefault("height", 300)
+    return new_figure(title, x_axis_label=x_label, y_axis_label=y_label, **kwargs)
 
 
 class HamiltonianLab(LabApp):
@@ -133,7 +155,7 @@ class HamiltonianLab(LabApp):
         for b in (self.step_button, self.run_button, self.reset_button):
             b.layout.width = "95px"
         self.on_click(self.step_button, self.step)
-        self.on_click(self.run_button, self.run)
+        self.on_click(self.run_button, self.run, background=True)
         self.on_click(self.reset_button, self.reset)
         self.use_fit_button = widgets.Button(description="Sliders ← best fit")
         self.on_click(self.use_fit_button, self.use_best_fit)
@@ -144,9 +166,9 @@ class HamiltonianLab(LabApp):
         self.posterior_button = widgets.Button(description="Posterior")
         for b in (self.elbow_button, self.free_button, self.posterior_button):
             b.layout.width = "140px"
-        self.on_click(self.elbow_button, self.compute_elbow)
-        self.on_click(self.free_button, self.compute_free_energy)
-        self.on_click(self.posterior_button, self.compute_posterior)
+        self.on_click(self.elbow_button, self.compute_elbow, background=True)
+        self.on_click(self.free_button, self.compute_free_energy, background=True)
+        self.on_click(self.posterior_button, self.compute_posterior, background=True)
         self.analysis_text = widgets.HTML()
 
         self.upload_curves = self.upload_button(".csv,.txt", "Curves CSV", self._on_curves)
@@ -190,13 +212,7 @@ class HamiltonianLab(LabApp):
 
     def _build_plots(self) -> None:
         # Forward model
-        self.fig_m = new_figure(
-            "Magnetisation M(B)",
-            x_axis_label="B (T)",
-            y_axis_label="M (μB / spin)",
-            width=440,
-            height=300,
-        )
+        self.fig_m = _panel("Magnetisation M(B)", "B (T)", "M (μB / spin)")
         self.src_m = ColumnDataSource({"x": [], "y": []})
         self.src_data = ColumnDataSource({"x": [], "y": []})
         self.fig_m.scatter(
@@ -205,18 +221,12 @@ class HamiltonianLab(LabApp):
         self.fig_m.line(
             "x", "y", source=self.src_m, line_width=2.5, color=OKABE_ITO[4], legend_label="model"
         )
-        style_legend(self.fig_m, "top_left")
-        self.fig_dm = new_figure(
-            "dM/dB", x_axis_label="B (T)", y_axis_label="dM/dB (μB / T)", width=440, height=300
-        )
+        style_legend(self.fig_m, outside="below")
+        self.fig_dm = _panel("dM/dB", "B (T)", "dM/dB (μB / T)")
         self.src_dm = ColumnDataSource({"x": [], "y": []})
         self.fig_dm.line("x", "y", source=self.src_dm, line_width=2, color=OKABE_ITO[5])
-        self.fig_levels = new_figure(
-            f"Lowest {_LEVELS_SHOWN} levels vs field",
-            x_axis_label="B (T)",
-            y_axis_label="E \u2212 E₀(B=0) (meV)",
-            width=440,
-            height=300,
+        self.fig_levels = _panel(
+            f"Lowest {_LEVELS_SHOWN} levels vs field", "B (T)", "E \u2212 E₀(B=0) (meV)"
         )
         self.src_levels = ColumnDataSource({"xs": [], "ys": [], "color": []})
         self.fig_levels.multi_line(
@@ -224,18 +234,9 @@ class HamiltonianLab(LabApp):
         )
         self.src_ground = ColumnDataSource({"x": [], "y": []})
         self.fig_levels.line("x", "y", source=self.src_ground, line_width=3, color="#000000")
-        self.pane_forward = bokeh_pane(
-            gridplot([[self.fig_m, self.fig_dm], [self.fig_levels, None]], toolbar_location="right")
-        )
+        self.pane_forward = _wrapped(self.fig_m, self.fig_dm, self.fig_levels)
         # Estimation
-        self.fig_trace = new_figure(
-            "Best E(x) so far",
-            x_axis_label="forward calls",
-            y_axis_label="E(x)",
-            y_axis_type="log",
-            width=440,
-            height=300,
-        )
+        self.fig_trace = _panel("Best E(x) so far", "forward calls", "E(x)", y_axis_type="log")
         self.src_trace = {m: ColumnDataSource({"x": [], "y": []}) for m in ("bo", "random", "grid")}
         labels = {"bo": "Bayesian optimisation", "random": "random", "grid": "grid"}
         for m, src in self.src_trace.items():
@@ -247,30 +248,20 @@ class HamiltonianLab(LabApp):
                 color=_SEARCH_COLORS[m],
                 legend_label=labels[m],
             )
-        style_legend(self.fig_trace, "top_right")
-        self.fig_fit = new_figure(
-            "Data and the best fit",
-            x_axis_label="B (T)",
-            y_axis_label="M (μB / spin)",
-            width=440,
-            height=300,
-        )
+        style_legend(self.fig_trace, outside="below")
+        self.fig_fit = _panel("Data and the best fit", "B (T)", "M (μB / spin)")
         self.src_fit_data = ColumnDataSource({"x": [], "y": [], "color": []})
         self.src_fit = ColumnDataSource({"xs": [], "ys": [], "color": []})
         self.fig_fit.scatter("x", "y", source=self.src_fit_data, color="color", size=3)
         self.fig_fit.multi_line("xs", "ys", source=self.src_fit, color="color", line_width=2)
-        self.pane_estimation = bokeh_pane(
-            gridplot([[self.fig_trace, self.fig_fit]], toolbar_location="right")
-        )
+        self.pane_estimation = _wrapped(self.fig_trace, self.fig_fit)
         # Elbow and F(sigma)
-        self.fig_elbow = new_figure(
+        self.fig_elbow = _panel(
             "Elbow: χ²(x*) vs 2\u03c3²λ",
-            x_axis_label="2\u03c3²λ",
-            y_axis_label="χ² (μB²)",
+            "2\u03c3²λ",
+            "χ² (μB²)",
             x_axis_type="log",
             y_axis_type="log",
-            width=440,
-            height=300,
         )
         self.src_elbow = {p: ColumnDataSource({"x": [], "y": []}) for p in ("l1", "l2")}
         self.src_elbow_pick = ColumnDataSource({"x": [], "y": []})
@@ -289,14 +280,9 @@ class HamiltonianLab(LabApp):
             line_width=2,
             line_color="#000000",
         )
-        style_legend(self.fig_elbow, "top_left")
-        self.fig_free = new_figure(
-            "Free energy F(\u03c3)",
-            x_axis_label="\u03c3 (μB / spin)",
-            y_axis_label="F(\u03c3)",
-            x_axis_type="log",
-            width=440,
-            height=300,
+        style_legend(self.fig_elbow, outside="below")
+        self.fig_free = _panel(
+            "Free energy F(\u03c3)", "\u03c3 (μB / spin)", "F(\u03c3)", x_axis_type="log"
         )
         self.src_free = ColumnDataSource({"x": [], "y": []})
         self.fig_free.line("x", "y", source=self.src_free, line_width=2, color=OKABE_ITO[5])
@@ -309,9 +295,7 @@ class HamiltonianLab(LabApp):
             visible=self.data.noise is not None,
         )
         self.fig_free.add_layout(self.noise_span)
-        self.pane_regularisation = bokeh_pane(
-            gridplot([[self.fig_elbow, self.fig_free]], toolbar_location="right")
-        )
+        self.pane_regularisation = _wrapped(self.fig_elbow, self.fig_free)
         # Posterior
         names = list(self.cluster.names)
         self.pair_x = widgets.Dropdown(
@@ -325,18 +309,10 @@ class HamiltonianLab(LabApp):
         )
         for w in (self.pair_x, self.pair_y):
             self.on_change(w, lambda _v: self._redraw_posterior())
-        self.fig_pair = new_figure(
-            "Posterior samples",
-            x_axis_label="J (meV)",
-            y_axis_label="J (meV)",
-            width=440,
-            height=320,
-        )
+        self.fig_pair = _panel("Posterior samples", "J (meV)", "J (meV)", height=320)
         self.src_pair = ColumnDataSource({"x": [], "y": []})
         self.fig_pair.scatter("x", "y", source=self.src_pair, size=4, alpha=0.5, color=OKABE_ITO[4])
-        self.fig_gap = new_figure(
-            "Spin gap", x_axis_label="gap (meV)", y_axis_label="samples", width=440, height=320
-        )
+        self.fig_gap = _panel("Spin gap", "gap (meV)", "samples", height=320)
         self.src_gap = ColumnDataSource({"left": [], "right": [], "top": []})
         self.fig_gap.quad(
             left="left",
@@ -347,9 +323,7 @@ class HamiltonianLab(LabApp):
             fill_color=OKABE_ITO[2],
             line_color="#ffffff",
         )
-        self.pane_posterior = bokeh_pane(
-            gridplot([[self.fig_pair, self.fig_gap]], toolbar_location="right")
-        )
+        self.pane_posterior = _wrapped(self.fig_pair, self.fig_gap)
         self.posterior_text = widgets.HTML()
 
     def _main(self) -> widgets.Widget:
@@ -663,11 +637,7 @@ class HamiltonianLab(LabApp):
     # --------------------------------------------------------------- uploads
     def load_curves(self, content: bytes | str, name: str = "curves.csv") -> None:
         """Fit new curves: CSV of B, M (one curve) or T, B, M (several temperatures)."""
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
-        try:
-            data = read_magnetization_csv(text if "\n" in text else text + "\n")
-        except MIInputError as error:
-            raise MIInputError(f"{name}: {error}") from None
+        data = _parse_upload(content, name, read_magnetization_csv)
         self.data = data
         self.chi_data = None
         self._new_estimation()
@@ -675,11 +645,7 @@ class HamiltonianLab(LabApp):
 
     def load_bonds(self, content: bytes | str, name: str = "bonds.csv") -> None:
         """Use a new cluster: CSV rows i, j, name (0-based spins)."""
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
-        try:
-            cluster = read_bonds_csv(text if "\n" in text else text + "\n")
-        except MIInputError as error:
-            raise MIInputError(f"{name}: {error}") from None
+        cluster = _parse_upload(content, name, read_bonds_csv)
         if cluster.n_spins > 12:
             raise MIInputError(
                 f"{name}: the lab fits clusters of up to 12 spins; got {cluster.n_spins}."

@@ -275,19 +275,23 @@ def pairs_within(atoms: Atoms, r_cut: float) -> NeighborPairs:
     >>> pairs_within(bulk("Cu", "fcc", a=3.6), 3.0).counts()
     array([12])
     """
-    check_atoms(atoms)
+    # the pairs hold every overlap when r_cut reaches MIN_ATOM_DISTANCE: check them there
+    check_atoms(atoms, overlaps=r_cut < MIN_ATOM_DISTANCE)
     r_cut = check_neighbor_search(atoms, r_cut, "r_cut")
     box = _tree_box(atoms, r_cut)
     if box is None:
-        return _from_ase(atoms, r_cut)
-    tree, points = _tree(atoms, box)
-    half = tree.query_pairs(r_cut, output_type="ndarray")
-    i = np.concatenate([half[:, 0], half[:, 1]])
-    j = np.concatenate([half[:, 1], half[:, 0]])
-    vectors = _minimum_image(points[j] - points[i], box)
-    distances = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
-    order = np.lexsort((distances, i))
-    return NeighborPairs(i[order], j[order], vectors[order], distances[order], len(atoms))
+        pairs = _from_ase(atoms, r_cut)
+    else:
+        tree, points = _tree(atoms, box)
+        half = tree.query_pairs(r_cut, output_type="ndarray")
+        i = np.concatenate([half[:, 0], half[:, 1]])
+        j = np.concatenate([half[:, 1], half[:, 0]])
+        vectors = _minimum_image(points[j] - points[i], box)
+        distances = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+        order = np.lexsort((distances, i))
+        pairs = NeighborPairs(i[order], j[order], vectors[order], distances[order], len(atoms))
+    refuse_close_pairs(pairs.i, pairs.j, pairs.distances, "atoms")
+    return pairs
 
 
 def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
@@ -299,7 +303,7 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
     >>> nearest_neighbors(bulk("Fe", "bcc", a=2.87), 8).distances.round(3)
     array([2.485, 2.485, 2.485, 2.485, 2.485, 2.485, 2.485, 2.485])
     """
-    check_atoms(atoms)
+    check_atoms(atoms, overlaps=False)  # an atom's nearest neighbour shows any overlap
     k = check_positive_int(n_neighbors, "n_neighbors")
     n_atoms = len(atoms)
     if not atoms.pbc.any() and k > n_atoms - 1:
@@ -318,6 +322,7 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
             i = np.repeat(np.arange(n_atoms), k)
             j = index[:, 1:].ravel()  # column 0 is the atom itself
             vectors = _minimum_image(points[j] - points[i], box)
+            refuse_close_pairs(i, j, distances[:, 1:].ravel(), "atoms")
             return NeighborPairs(i, j, vectors, distances[:, 1:].ravel(), n_atoms)
     while True:  # a few radius doublings at most
         check_neighbor_search(atoms, radius, "The search radius for n_neighbors")
@@ -327,6 +332,7 @@ def nearest_neighbors(atoms: Atoms, n_neighbors: int) -> NeighborPairs:
         radius *= 1.5
     rank = np.arange(len(pairs.i)) - (np.cumsum(pairs.counts()) - pairs.counts())[pairs.i]
     keep = rank < k
+    refuse_close_pairs(pairs.i[keep], pairs.j[keep], pairs.distances[keep], "atoms")
     return NeighborPairs(
         pairs.i[keep], pairs.j[keep], pairs.vectors[keep], pairs.distances[keep], n_atoms
     )

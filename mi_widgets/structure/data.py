@@ -23,6 +23,8 @@ __all__ = ["SI_MD_KINDS", "load_si_md", "read_trajectory", "si_md_path"]
 
 #: The files written by ``scripts/make_si_md.py``: the phase and thermostat temperature.
 SI_MD_KINDS = ("crystal_300K", "crystal_1600K", "liquid_2000K", "amorphous_300K", "quench")
+#: Amorphous Si from Vink's refitted SW, quenched 5x slower (scripts/make_si_amorphous_vink.py).
+SI_AMORPHOUS_VINK = "amorphous_vink_300K"
 
 DATA_DIR = data_dir()
 
@@ -90,7 +92,7 @@ def si_md_path(kind: str) -> Path:
     >>> si_md_path("quench").name
     'si_md_quench.extxyz'
     """
-    check_choice(kind, "kind", SI_MD_KINDS)
+    check_choice(kind, "kind", (*SI_MD_KINDS, SI_AMORPHOUS_VINK))
     return DATA_DIR / f"si_md_{kind}.extxyz"
 
 
@@ -101,9 +103,12 @@ def load_si_md(kind: str) -> list[Atoms]:
     ----------
     kind : str
         ``"crystal_300K"``, ``"crystal_1600K"`` (near the SW melting point,
-        about 1690 K), ``"liquid_2000K"``, ``"amorphous_300K"`` (melt-quenched)
-        or ``"quench"`` (frames every 100 K while cooling 2000 K -> 300 K at
-        5e13 K/s).
+        about 1690 K), ``"liquid_2000K"``, ``"amorphous_300K"`` (melt-quenched;
+        an over-coordinated SW glass, mean coordination 4.5), ``"quench"``
+        (frames every 100 K while cooling 2000 K -> 300 K at 5e13 K/s), or
+        ``"amorphous_vink_300K"`` (Vink's SW refitted for a-Si, quenched at
+        1e13 K/s: mean coordination 4.0, 95 % of atoms 4-fold; its energies are
+        those of the refitted potential).
 
     Returns
     -------
@@ -116,7 +121,7 @@ def load_si_md(kind: str) -> list[Atoms]:
     Raises
     ------
     MIInputError
-        If ``kind`` is not one of :data:`SI_MD_KINDS`.
+        If ``kind`` is not one of :data:`SI_MD_KINDS` or ``"amorphous_vink_300K"``.
     FileNotFoundError
         If the data file is missing (regenerate with ``scripts/make_si_md.py``).
 

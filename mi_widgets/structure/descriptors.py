@@ -311,11 +311,10 @@ def steinhardt(
             "increase r_cut or use n_neighbors."
         )
     unit = pairs.vectors / pairs.distances[:, None]
-    mean_over_bonds = _bond_average_matrix(pairs.i, len(atoms))
+    moments = bond_moments(ls, unit, pairs.i, 1.0 / counts[pairs.i], len(atoms))
     averaging = pairs.adjacency(include_self=True) if averaged else None
     q_columns, w_columns = [], []
-    for ell in ls:  # a few degrees, not atoms
-        qlm = np.asarray(mean_over_bonds @ spherical_harmonics(ell, unit))  # (n_atoms, 2l+1)
+    for ell, qlm in zip(ls, moments, strict=True):  # a few degrees, not atoms
         if averaging is not None:
             qlm = np.asarray(averaging @ qlm)
         power = np.einsum("ij,ij->i", qlm.real, qlm.real) + np.einsum(
@@ -405,6 +404,97 @@ def spherical_harmonics(ell: int, unit_vectors: np.ndarray) -> np.ndarray:
         if m:
             out[:, ell - m] = (-1) ** m * np.conj(value)
         azimuthal = azimuthal * phase
+    return out
+
+
+def bond_moments(
+    ls: Sequence[int],
+    unit_vectors: np.ndarray,
+    centres: np.ndarray,
+    weights: np.ndarray,
+    n_atoms: int,
+    chunk: int = 1 << 16,
+) -> list[np.ndarray]:
+    """Weighted sums of Y_lm over each atom's bonds, for several degrees at once.
+
+    ``q_lm(i) = sum_b w_b Y_lm(r_hat_b)`` over the bonds ``b`` centred on atom ``i``.
+    One pass of the Legendre recursion per order ``m`` serves every degree in ``ls``
+    (instead of one pass per degree), and the bonds are taken in chunks, so the memory
+    stays ``chunk x sum(2l+1)`` whatever the number of atoms.
+
+    Parameters
+    ----------
+    ls : sequence of int
+        Degrees l >= 0.
+    unit_vectors : numpy.ndarray, shape (n_bonds, 3)
+        Bond directions of unit length.
+    centres : numpy.ndarray of int, shape (n_bonds,)
+        The atom each bond belongs to.
+    weights : numpy.ndarray, shape (n_bonds,)
+        Weight of each bond (``1 / n_neighbours`` gives the mean over bonds).
+    n_atoms : int
+    chunk : int, default 65536
+        Bonds per chunk.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One complex array of shape (n_atoms, 2l + 1) per degree in ``ls``, in order.
+
+    Examples
+    --------
+    >>> z = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
+    >>> (q1,) = bond_moments([1], z, np.array([0, 0]), np.array([0.5, 0.5]), n_atoms=1)
+    >>> bool(np.abs(q1).max() < 1e-12)  # opposite bonds cancel for odd l
+    True
+    """
+    ls = tuple(int(ell) for ell in ls)
+    # real and imaginary parts of m >= 0 only; Y_l,-m = (-1)^m conj(Y_lm) gives the rest
+    sums = {ell: np.zeros((n_atoms, 2 * (ell + 1))) for ell in set(ls)}
+    order = np.argsort(centres, kind="stable")  # a chunk then touches a band of rows only
+    for start in range(0, len(order), chunk):
+        bonds = order[start : start + chunk]
+        first, last = int(centres[bonds[0]]), int(centres[bonds[-1]]) + 1
+        spread = sp.csr_matrix(
+            (weights[bonds], (centres[bonds] - first, np.arange(len(bonds)))),
+            shape=(last - first, len(bonds)),
+        )
+        for ell, parts in _harmonics_of_degrees(sums, unit_vectors[bonds]).items():
+            sums[ell][first:last] += spread @ parts
+    return [_all_orders(ell, sums[ell]) for ell in ls]
+
+
+def _all_orders(ell: int, parts: np.ndarray) -> np.ndarray:
+    """(n, 2l+1) complex q_lm from the real and imaginary parts of m = 0..l."""
+    positive = parts[:, : ell + 1] + 1j * parts[:, ell + 1 :]
+    signs = (-1.0) ** np.arange(ell, 0, -1)  # m = -l..-1
+    return np.hstack([signs * np.conj(positive[:, :0:-1]), positive])
+
+
+def _harmonics_of_degrees(degrees, unit_vectors: np.ndarray) -> dict[int, np.ndarray]:
+    """Real and imaginary parts of Y_lm, m = 0..l, for every degree in ``degrees``.
+
+    The recursion of :func:`spherical_harmonics`, run once per order up to the largest
+    degree. Each array has shape (n, 2(l+1)): real parts of m = 0..l, then imaginary.
+    """
+    x, y, z = unit_vectors.T
+    wanted = sorted(degrees)
+    out = {ell: np.empty((len(z), 2 * (ell + 1))) for ell in wanted}
+    norms = {ell: _legendre_norms(ell) for ell in wanted}
+    cos_part, sin_part = np.ones_like(z), np.zeros_like(z)  # Re, Im of ((x + iy))^m
+    for m in range(wanted[-1] + 1):  # orders, not atoms
+        previous, current = np.zeros_like(z), np.ones_like(z)
+        for degree in range(m, wanted[-1] + 1):
+            if degree > m:
+                previous, current = (
+                    current,
+                    ((2 * degree - 1) * z * current - (degree + m - 1) * previous) / (degree - m),
+                )
+            if degree in out:
+                radial = norms[degree][m] * current
+                out[degree][:, m] = radial * cos_part
+                out[degree][:, degree + 1 + m] = radial * sin_part
+        cos_part, sin_part = cos_part * x - sin_part * y, cos_part * y + sin_part * x
     return out
 
 

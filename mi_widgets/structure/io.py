@@ -12,7 +12,7 @@ from pathlib import Path
 from ase import Atoms
 from ase.build import bulk
 
-from mi_widgets._errors import MIInputError
+from mi_widgets._errors import MIInputError, check_file, short_text
 from mi_widgets._limits import MAX_FRAME_ATOMS, MAX_READ_ATOMS
 from mi_widgets.structure._neighbors import check_atoms
 
@@ -169,8 +169,12 @@ def read_frames(
     else:
         path = Path(source)
         name = filename or path.name
-        if not path.is_file():
-            raise MIInputError(f"{name} does not exist or is not a file; check the path.")
+        try:
+            check_file(path)
+        except MIInputError:
+            raise MIInputError(
+                f"{short_text(name, 120)} does not exist or is not a file; check the path."
+            ) from None
         data = path.read_bytes()
     if not data.strip():
         raise MIInputError(f"{name} is empty; choose a file with a structure in it.")
@@ -233,11 +237,28 @@ def check_claimed_atoms(data: bytes, name: str, fmt: str) -> None:
         for k, line in enumerate(lines[:-1]):
             if line.strip().upper().startswith(b"PRIMCOORD"):
                 _check_claim(_int_or_none(lines[k + 1]), len(lines) - k - 2, name, k + 2)
+    elif fmt == "cif":
+        _check_cif_size(lines, name)
     elif fmt == "espresso-in":
         for k, line in enumerate(lines):
             match = re.search(rb"\bnat\s*=\s*(\d+)", line, flags=re.IGNORECASE)
             if match:
                 _check_claim(int(match.group(1)), len(lines) - k - 1, name, k + 1)
+
+
+def _check_cif_size(lines: list[bytes], name: str) -> None:
+    """A CIF states no atom count: refuse one whose lines alone list more sites than fit.
+
+    Each atom site takes at least one line, so a file with more data lines than
+    :data:`MAX_READ_ATOMS` (plus room for its header) cannot be shown; ASE would parse
+    all of it first (19 MB: about 8 s).
+    """
+    data_lines = sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
+    if data_lines > MAX_READ_ATOMS + 1000:
+        raise MIInputError(
+            f"{name} has {data_lines:,} lines of data, more atom sites than the apps read "
+            f"({MAX_READ_ATOMS:,}); give a smaller structure (one unit cell is enough)."
+        )
 
 
 def _check_claim(claimed: int | None, available: int, name: str, line: int) -> None:
@@ -311,8 +332,9 @@ _RAW_MESSAGE = re.compile(
     r"invalid literal for|could not convert|index out of range|not enough values"
     r"|too many values|NoneType|object has no attribute|unsupported operand|codec can't"
     r"|unhashable|not subscriptable|takes \d+ positional|object is not|must be real number"
-    r"|out of bounds|unexpected keyword"
+    r"|out of bounds|unexpected keyword|setting an array element|inhomogeneous"
 )
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)])[.!?]\s+(?=[A-Z])")
 _NOT_A_NUMBER = re.compile(r"could not convert string to float: '(.{0,40})")
 
 
@@ -344,6 +366,8 @@ def _parse_failure(error: Exception, path: str, name: str, fmt: str) -> str:
     """One sentence for a parser error: ASE's own words when they are meant for people."""
     text = str(error).replace(path, name).strip()
     reason = text.splitlines()[0][:160] if text else ""
+    reason = _SENTENCE_END.split(reason, maxsplit=1)[0].rstrip(".")  # one sentence only
+    reason = "".join(ch for ch in reason if ch.isprintable()).strip()
     number = _NOT_A_NUMBER.search(reason)
     if number:
         token = number.group(1).rstrip("'")

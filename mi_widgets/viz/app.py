@@ -19,6 +19,10 @@ The contract (see ``CONTRIBUTING.md``):
 * **Progress.** Core functions take ``progress: Callable[[int, int], None]``
   called as ``progress(done, total)``; :meth:`LabApp.progress_callback` gives
   one that moves the app's bar (see :meth:`LabApp.progress_shown`).
+* **Long actions.** ``on_click(button, action, background=True)`` runs the action in
+  a worker thread, so the page stays responsive and a **Stop** button beside the bar
+  ends it at its next progress report (the previous results are kept); a second
+  long action waits for the first. :meth:`LabApp.wait` joins the worker.
 * **Randomness.** Every app takes ``random_state`` (an int or ``None``) and
   passes it to the core.
 * **Display.** ``app`` alone in a cell shows it (``_repr_mimebundle_``);
@@ -53,6 +57,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -64,10 +69,18 @@ from mi_widgets.viz.banner import ErrorBanner
 from mi_widgets.viz.layout import lab_layout
 from mi_widgets.viz.upload import UploadedFile, read_upload, upload_button
 
-__all__ = ["LabApp", "ProgressCallback"]
+__all__ = ["LabApp", "ProgressCallback", "StoppedByUser"]
 
 #: ``progress(done, total)``: the one progress convention of the core functions.
 ProgressCallback = Callable[[int, int], None]
+
+
+class StoppedByUser(MIInputError):
+    """Raised at a progress report after the user pressed Stop."""
+
+
+STOPPED_MESSAGE = "Stopped. The plots still show the last run that finished."
+BUSY_MESSAGE = "Still working on the previous request; wait for it to finish or press Stop."
 
 
 class LabApp:
@@ -107,6 +120,13 @@ class LabApp:
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Working")
         self.progress.layout.visibility = "hidden"
         self.progress.add_class("mi-progress")
+        self.stop_button = widgets.Button(
+            description="Stop", icon="stop", layout=widgets.Layout(width="80px", display="none")
+        )
+        self.stop_button.add_class("mi-stop")
+        self.stop_button.on_click(lambda _button: self.stop())
+        self._stop_requested = threading.Event()
+        self._worker: threading.Thread | None = None
         self._widget: widgets.Widget | None = None
 
     # ---------------------------------------------------------------- layout
@@ -126,7 +146,10 @@ class LabApp:
     def widget(self) -> widgets.Widget:
         """The whole app as one ipywidget, built on first access and then kept."""
         if self._widget is None:
-            controls = [*self._controls(), self.progress]
+            progress_row = widgets.HBox(
+                [self.progress, self.stop_button], layout=widgets.Layout(align_items="center")
+            )
+            controls = [*self._controls(), progress_row]
             page = lab_layout(
                 self.title,
                 controls,
@@ -160,9 +183,50 @@ class LabApp:
             return action(*args, **kwargs)
         return None
 
-    def on_click(self, button: widgets.Button, action: Callable[[], Any]) -> None:
-        """Wire ``button`` to the no-argument ``action``, run inside the banner."""
-        button.on_click(lambda _button: self.run_action(action))
+    def on_click(
+        self, button: widgets.Button, action: Callable[[], Any], *, background: bool = False
+    ) -> None:
+        """Wire ``button`` to the no-argument ``action``, run inside the banner.
+
+        With ``background=True`` the action runs in a worker thread (see
+        :meth:`run_in_background`): for actions that take seconds and report progress.
+        """
+        if background:
+            button.on_click(lambda _button: self.run_in_background(action))
+        else:
+            button.on_click(lambda _button: self.run_action(action))
+
+    # ------------------------------------------------------- long actions
+    @property
+    def busy(self) -> bool:
+        """Whether a background action is running."""
+        return self._worker is not None and self._worker.is_alive()
+
+    def run_in_background(self, action: Callable[[], Any]) -> None:
+        """Start ``action`` in a worker thread, inside the banner; refuse while one runs.
+
+        The kernel stays free to handle other clicks meanwhile, above all **Stop**.
+        """
+        if self.busy:
+            self.banner.show(BUSY_MESSAGE)
+            return
+        self._stop_requested.clear()
+        self._worker = threading.Thread(
+            target=self.run_action, args=(action,), name=f"{type(self).__name__} action"
+        )
+        self._worker.daemon = True
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Ask the running action to stop at its next progress report."""
+        if self.busy:
+            self._stop_requested.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the background action (if any); return True once none runs."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+        return not self.busy
 
     def on_change(
         self, widget: widgets.Widget, action: Callable[[Any], Any], name: str = "value"
@@ -207,6 +271,8 @@ class LabApp:
         """A ``progress(done, total)`` callback that moves the app's bar."""
 
         def report(done: int, total: int) -> None:
+            if self._stop_requested.is_set():
+                raise StoppedByUser(STOPPED_MESSAGE)
             self.progress.max = max(int(total), 1)
             self.progress.value = min(max(int(done), 0), self.progress.max)
 
@@ -218,7 +284,11 @@ class LabApp:
         self.progress.description = description
         self.progress.value = 0
         self.progress.layout.visibility = "visible"
+        stoppable = threading.current_thread() is self._worker
+        if stoppable:
+            self.stop_button.layout.display = "inline-flex"
         try:
             yield self.progress_callback()
         finally:
             self.progress.layout.visibility = "hidden"
+            self.stop_button.layout.display = "none"

@@ -36,7 +36,7 @@ from scipy.special import ndtr
 
 from mi_widgets._errors import MIInputError, check_choice, check_finite_array, check_positive_int
 from mi_widgets._threads import one_blas_thread
-from mi_widgets.active.gp import (
+from mi_widgets.bayesopt.gp import (
     KERNELS,
     CandidateGP,
     KernelParams,
@@ -63,6 +63,12 @@ AUTO_MAX_CACHE = 32_000_000
 AUTO_MAX_OBSERVATIONS = 1000
 #: Hyperparameters are learnt from at most this many observations (a random subset beyond).
 MAX_LEARN_OBSERVATIONS = 1000
+#: Default normal prior (mean, sd) on log length scales in standardised units: centred on one
+#: standard deviation of the feature, sd 0.6 (the spread of BoTorch's Gamma(3, 6) prior).
+LENGTH_PRIOR = (0.0, 0.6)
+#: With the length prior, noise above this (standardised units) is penalised, so that a
+#: handful of points is not explained as pure noise when the length prior leans on it.
+NOISE_SCALE = 0.3
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
@@ -130,6 +136,19 @@ def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, kappa: float = 2.0
     return np.asarray(mean, dtype=float) + kappa * np.asarray(std, dtype=float)
 
 
+def _check_prior(prior: Any) -> tuple[float, float] | None:
+    """``None`` or a (mean, positive sd) pair of finite numbers."""
+    if prior is None:
+        return None
+    try:
+        values = np.asarray(prior, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        values = np.zeros(0)
+    if values.size != 2 or not np.all(np.isfinite(values)) or values[1] <= 0:
+        raise MIInputError(f"length_prior must be None or (mean, sd) with sd > 0; got {prior!r}.")
+    return float(values[0]), float(values[1])
+
+
 class BayesianOptimizer:
     """Gaussian-process Bayesian optimisation over a fixed candidate set.
 
@@ -165,6 +184,10 @@ class BayesianOptimizer:
         hyperparameters fixed.
     ard : bool, default True
         One length scale per feature; otherwise one shared length scale.
+    length_prior : (float, float) or None, default (0.0, 0.6)
+        Mean and standard deviation of a normal prior on each log length scale
+        (standardised units); the hyperparameters are then the posterior mode. ``None``
+        maximises the marginal likelihood alone (see Notes, "Hyperparameters").
     xi : float, default 0.0
         EI / PI margin, in units of the observed standard deviation.
     kappa : float, default 2.0
@@ -206,6 +229,15 @@ class BayesianOptimizer:
     *Thompson draws from the exact GP* use pathwise conditioning: a random-feature
     draw of the prior is corrected by the exact posterior update (Wilson et al. 2020).
 
+    *Hyperparameters.* With one length scale per feature, maximising the marginal
+    likelihood alone on a few tens of observations of a rough function often sends a
+    length scale to a bound: ``0.03`` (that feature looks like noise) or ``30`` (that
+    feature is ignored, so no candidate differing only in it looks uncertain). The
+    search then stops looking along that feature. The default log-normal prior keeps
+    length scales near the candidates' spread unless the data insist (on the Sigma5
+    grain boundary, 40 held-out seeds, it cut the median number of evaluations to the
+    optimum from 93.5 to 77; see ``benchmarks/RESULTS.md``).
+
     *Continuous boxes.* To optimise over a box (say 2-4 model parameters), pass
     points of the box as candidates, e.g. ``scipy.stats.qmc.Sobol(d, seed=0)
     .random_base2(12)`` scaled to the bounds (4096 points); use
@@ -241,6 +273,7 @@ class BayesianOptimizer:
         noise: float = 0.1,
         learn_every: int = 10,
         ard: bool = True,
+        length_prior: tuple[float, float] | None = LENGTH_PRIOR,
         xi: float = 0.0,
         kappa: float = 2.0,
         random_state: int | None = None,
@@ -272,6 +305,7 @@ class BayesianOptimizer:
         self.noise = float(noise)
         self.learn_every = check_positive_int(learn_every, "learn_every", minimum=0)
         self.ard = bool(ard)
+        self.length_prior = _check_prior(length_prior)
         self.xi = float(xi)
         self.kappa = float(kappa)
         self.random_state = random_state
@@ -468,7 +502,14 @@ class BayesianOptimizer:
         if y.size > MAX_LEARN_OBSERVATIONS:
             rows = np.sort(self._rng.choice(y.size, MAX_LEARN_OBSERVATIONS, replace=False))
         x = self._x[self.observed_indices_[rows]]
-        self.params_ = learn_hyperparameters(x, y[rows], self.params_, ard=self.ard)
+        self.params_ = learn_hyperparameters(
+            x,
+            y[rows],
+            self.params_,
+            ard=self.ard,
+            length_prior=self.length_prior,
+            noise_scale=NOISE_SCALE if self.length_prior is not None else None,
+        )
         self.n_learned_ = self.n_observations
 
     def _choose_surrogate(self) -> str:

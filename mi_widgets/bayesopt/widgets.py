@@ -7,7 +7,7 @@ coloured by prediction or uncertainty; the best boundary in 3D), *GP vs linear* 
 models trained on the grain-boundary observations) and *Your data* (upload a candidate
 table, download proposals, upload results). Every tab's loop is a
 :class:`~mi_widgets.active.campaign.Campaign` (with a random baseline) over a
-:class:`~mi_widgets.active.bayes.BayesianOptimizer`; the plots read its history.
+:class:`~mi_widgets.bayesopt.optimizer.BayesianOptimizer`; the plots read its history.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d,
 from bokeh.palettes import Viridis256
 
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
-from mi_widgets.active.bayes import ACQUISITIONS, BayesianOptimizer, compare_with_linear
-from mi_widgets.active.bo_data import (
+from mi_widgets.active.campaign import Campaign, compare_with_random
+from mi_widgets.bayesopt.data import (
+    MAX_LAB_CANDIDATES,
     SearchProblem,
     forrester_problem,
     load_grain_boundary,
@@ -31,8 +32,8 @@ from mi_widgets.active.bo_data import (
     read_candidate_table,
     read_results,
 )
-from mi_widgets.active.campaign import Campaign, compare_with_random
-from mi_widgets.active.grain_boundary import build_grain_boundary, grain_boundary_energy
+from mi_widgets.bayesopt.grain_boundary import build_grain_boundary, grain_boundary_energy
+from mi_widgets.bayesopt.optimizer import ACQUISITIONS, BayesianOptimizer, compare_with_linear
 from mi_widgets.viz import (
     OKABE_ITO,
     bokeh_pane,
@@ -131,10 +132,17 @@ class BOLab(LabApp):
     # ------------------------------------------------------------- building
     def _build_controls(self) -> None:
         self.acq_select = widgets.Dropdown(
-            options=list(ACQUISITIONS), value=self.acquisition, description="Acquisition"
+            options=list(ACQUISITIONS),
+            value=self.acquisition,
+            description="Acquisition",
+            layout=widgets.Layout(width="230px"),
         )
         self.batch_input = widgets.BoundedIntText(
-            value=self.batch, min=1, max=20, description="Batch"
+            value=self.batch,
+            min=1,
+            max=20,
+            description="Batch",
+            layout=widgets.Layout(width="230px"),
         )
         self.step_button = widgets.Button(description="Step", button_style="primary")
         self.run_input = widgets.BoundedIntText(value=10, min=1, max=500, description="N")
@@ -160,6 +168,7 @@ class BOLab(LabApp):
             step=0.05,
             description="Length scale",
             readout_format=".3f",
+            style={"description_width": "initial"},
         )
         self.noise_slider = widgets.FloatLogSlider(
             value=self._noise,
@@ -169,6 +178,7 @@ class BOLab(LabApp):
             step=0.1,
             description="Noise sd",
             readout_format=".3f",
+            style={"description_width": "initial"},
         )
         self.learn_box = widgets.Checkbox(value=False, description="Learn by marginal likelihood")
         self.on_change(self.length_slider, self.set_length_scale)
@@ -187,7 +197,7 @@ class BOLab(LabApp):
         self.on_change(self.colour_select, self.colour_by)
         self.compare_button = widgets.Button(description="Compare acquisitions (3 seeds x 60)")
         self.compare_button.layout.width = "260px"
-        self.on_click(self.compare_button, self.compare_acquisitions)
+        self.on_click(self.compare_button, self.compare_acquisitions, background=True)
         self.structure_button = widgets.Button(description="Show best boundary in 3D")
         self.structure_button.layout.width = "220px"
         self.on_click(self.structure_button, self.show_best_structure)
@@ -247,7 +257,7 @@ class BOLab(LabApp):
             legend_label="next",
         )
         fig.y_range = Range1d(-12, 20)
-        style_legend(fig, "top_left")
+        style_legend(fig, outside="right")
         acq = new_figure(
             "Acquisition",
             width=560,
@@ -275,42 +285,28 @@ class BOLab(LabApp):
             y_axis_label=f"{GAMMA} (J/m²)",
             x_range=Range1d(1, 1.3 * n),
         )
-        for k, colour in _ACQ_COLOURS.items():
+        lines = [
+            (self.src_compare[k], colour, 1.5, None, f"{k} (median)")
+            for k, colour in _ACQ_COLOURS.items()
+        ]
+        lines += [
+            (self.src_compare["random"], "#777777", 1.5, "dotted", "random (median)"),
+            (self.src_curve["bo"], "black", 3, None, "this run"),
+            (self.src_curve["random"], "#777777", 2, "dashed", "random, this run"),
+        ]
+        for source, colour, width, dash, label in lines:
+            style = {"line_dash": dash} if dash else {}
+            if label.endswith("(median)") and not dash:
+                style["line_alpha"] = 0.6
             curve.line(
                 "n",
                 "best",
-                source=self.src_compare[k],
+                source=source,
                 color=colour,
-                line_width=1.5,
-                line_alpha=0.6,
-                legend_label=f"{k} (median)",
+                line_width=width,
+                legend_label=label,
+                **style,
             )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_compare["random"],
-            color="#777777",
-            line_width=1.5,
-            line_dash="dotted",
-            legend_label="random (median)",
-        )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_curve["bo"],
-            color="black",
-            line_width=3,
-            legend_label="this run",
-        )
-        curve.line(
-            "n",
-            "best",
-            source=self.src_curve["random"],
-            color="#777777",
-            line_width=2,
-            line_dash="dashed",
-            legend_label="random, this run",
-        )
         optimum = self.problems["grain_boundary"].optimum()[1]
         curve.add_layout(
             Span(location=optimum, dimension="width", line_color=_RED, line_dash="dotted")
@@ -716,7 +712,9 @@ class BOLab(LabApp):
     ) -> None:
         """Use a candidate table (path or CSV bytes); its measured values are told."""
         goal = goal or self.goal_select.value
-        problem = read_candidate_table(source, value_column=value_column, goal=goal)
+        problem = read_candidate_table(
+            source, value_column=value_column, goal=goal, max_rows=MAX_LAB_CANDIDATES
+        )
         optimizer = BayesianOptimizer(
             problem.candidates,
             acquisition=self.acquisition,

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._errors import MIInputError, check_positive_int
-from mi_widgets._reference import REPO_ROOT
+from mi_widgets._csv import check_line_count, csv_rows
+from mi_widgets._errors import MIInputError, check_file, check_positive_int, short_text
+from mi_widgets._resources import data_dir
 
 __all__ = [
     "GRAIN_BOUNDARY_CSV",
     "GRAIN_BOUNDARY_STRUCTURE",
+    "MAX_LAB_CANDIDATES",
     "SearchProblem",
     "branin",
     "branin_problem",
@@ -40,12 +42,14 @@ __all__ = [
     "read_results",
 ]
 
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = data_dir()
 #: Boundary energies of 960 Sigma5 (210) candidates (``scripts/make_grain_boundary.py``).
 GRAIN_BOUNDARY_CSV = DATA_DIR / "grain_boundary_cu_sigma5.csv"
 #: The lowest-energy boundary of that set, relaxed (extended XYZ).
 GRAIN_BOUNDARY_STRUCTURE = DATA_DIR / "grain_boundary_cu_sigma5_best.extxyz"
 _GB_FEATURES = ("tx_A", "ty_A", "tz_A", "removal_cutoff_A")
+#: Most candidate rows the lab takes from a table (learning and drawing stay within ~3 s).
+MAX_LAB_CANDIDATES = 20_000
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def read_candidate_table(
     feature_columns: tuple[str, ...] | None = None,
     goal: str = "minimize",
     name: str | None = None,
+    max_rows: int | None = None,
 ) -> SearchProblem:
     """Read a candidate table: numeric feature columns and one value column.
 
@@ -191,11 +196,14 @@ def read_candidate_table(
         Default: every other numeric column.
     goal : {"maximize", "minimize"}
     name : str, optional
+    max_rows : int, optional
+        Refuse tables with more candidate rows than this (checked before parsing).
 
     Raises
     ------
     MIInputError
-        No header or rows, a missing column, a non-numeric or empty feature cell.
+        No header or rows, a missing column, a non-numeric or empty feature cell,
+        a non-finite value, more than ``max_rows`` rows.
 
     Examples
     --------
@@ -212,12 +220,20 @@ def read_candidate_table(
             raise MIInputError("The table is not UTF-8 text; save it as CSV.") from None
         name = name or "uploaded table"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise MIInputError(f"No file at {path}; give the path of a CSV table.")
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            path = check_file(source)
+        except MIInputError:
+            raise MIInputError(
+                f"No file at {short_text(source, 200)}; give the path of a CSV table."
+            ) from None
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
         name = name or path.stem
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    if max_rows is not None:
+        check_line_count(text, "The table", max_rows + 1, "subsample or bin the candidates")
+    rows = [r for r in csv_rows(text, "The table") if any(cell.strip() for cell in r)]
     if len(rows) < 3:
         raise MIInputError("The table needs a header line and at least two rows of candidates.")
     header = [h.strip() for h in rows[0]]
@@ -228,13 +244,14 @@ def read_candidate_table(
                 f"Row {k + 2} has {len(row)} cells but the header has {len(header)} columns."
             )
     value_column = value_column or header[-1]
+    columns = short_text(", ".join(header), 120)
     if value_column not in header:
-        raise MIInputError(f"No column {value_column!r}; the columns are {', '.join(header)}.")
+        raise MIInputError(f"No column {short_text(value_column)!r}; the columns are {columns}.")
     if feature_columns is None:
         feature_columns = tuple(h for h in header if h != value_column)
     missing = [c for c in feature_columns if c not in header]
     if missing:
-        raise MIInputError(f"No column {missing[0]!r}; the columns are {', '.join(header)}.")
+        raise MIInputError(f"No column {short_text(missing[0])!r}; the columns are {columns}.")
     if not feature_columns:
         raise MIInputError("The table needs at least one feature column besides the value.")
     features = np.empty((len(body), len(feature_columns)))
@@ -245,11 +262,12 @@ def read_candidate_table(
                 features[k, j] = float(row[col])
             except ValueError:
                 raise MIInputError(
-                    f"Feature {column!r} in row {k + 2} is {row[col]!r}, not a number; "
-                    "every candidate needs every feature."
+                    f"Feature {short_text(column)!r} in row {k + 2} is {short_text(row[col])!r}, "
+                    "not a number; every candidate needs every feature."
                 ) from None
     if not np.all(np.isfinite(features)):
         raise MIInputError("Feature cells must be finite numbers (no NaN or infinity).")
+    _check_scale(features, feature_columns)
     col = header.index(value_column)
     values = np.full(len(body), np.nan)
     for k, row in enumerate(body):
@@ -259,9 +277,10 @@ def read_candidate_table(
                 values[k] = float(cell)
             except ValueError:
                 raise MIInputError(
-                    f"Value {value_column!r} in row {k + 2} is {cell!r}: give a number, "
-                    "or leave it empty for an unmeasured candidate."
+                    f"Value {short_text(value_column)!r} in row {k + 2} is {short_text(cell)!r}: "
+                    "give a number, or leave it empty for an unmeasured candidate."
                 ) from None
+    _check_values(values, value_column, "row")
     return SearchProblem(name, features, values, tuple(feature_columns), value_column, goal)
 
 
@@ -300,7 +319,10 @@ def read_results(source: str | bytes, problem: SearchProblem) -> tuple[np.ndarra
     (array([2]), array([0.9]))
     """
     text = source.decode("utf-8-sig", errors="replace") if isinstance(source, bytes) else source
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    # more lines than twice the candidates (blank lines allowed) must repeat rows
+    limit = 2 * problem.candidates.shape[0] + 100
+    check_line_count(text, "The results file", limit, "give each measured row once")
+    rows = [r for r in csv_rows(text, "The results file") if any(cell.strip() for cell in r)]
     if not rows:
         raise MIInputError("The results file is empty.")
     header = [h.strip() for h in rows[0]]
@@ -308,17 +330,17 @@ def read_results(source: str | bytes, problem: SearchProblem) -> tuple[np.ndarra
         if column not in header:
             raise MIInputError(
                 f"The results need a {column!r} column (as in the proposals CSV); "
-                f"got {', '.join(header)}."
+                f"got {short_text(', '.join(header), 120)}."
             )
     at, vcol = header.index("row"), header.index(problem.value_name)
-    indices, values = [], []
+    indices, values, seen = [], [], set()
     for k, row in enumerate(rows[1:]):
         cell = row[vcol].strip() if vcol < len(row) else ""
         if not cell:
             continue
         try:
             index, value = int(row[at]), float(cell)
-        except ValueError:
+        except (ValueError, IndexError):
             raise MIInputError(
                 f"Line {k + 2} of the results needs a whole row number and a numeric value."
             ) from None
@@ -327,8 +349,38 @@ def read_results(source: str | bytes, problem: SearchProblem) -> tuple[np.ndarra
                 f"Row {index} on line {k + 2} is not a candidate "
                 f"(rows are 0 to {problem.candidates.shape[0] - 1})."
             )
+        if not math.isfinite(value):
+            raise MIInputError(
+                f"Line {k + 2} of the results has {short_text(cell)!r}; give a measured value."
+            )
+        if index in seen:
+            raise MIInputError(f"Row {index} appears twice (line {k + 2}); give each row once.")
+        seen.add(index)
         indices.append(index)
         values.append(value)
     if not indices:
         raise MIInputError(f"No filled-in {problem.value_name!r} value in the results file.")
     return np.asarray(indices, dtype=int), np.asarray(values, dtype=float)
+
+
+def _check_values(values: np.ndarray, column: str, where: str) -> None:
+    """Refuse infinite measured values (NaN marks an unmeasured candidate)."""
+    bad = np.flatnonzero(np.isinf(values))
+    if bad.size:
+        raise MIInputError(
+            f"{short_text(column)!r} in {where} {int(bad[0]) + 2} is infinite; give a measured "
+            "value, or leave the cell empty."
+        )
+    _check_scale(values[np.isfinite(values)][:, None], (column,))
+
+
+def _check_scale(table: np.ndarray, columns) -> None:
+    """Refuse columns so large that their mean or spread overflows (the GP standardises)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.abs(table).max(axis=0, initial=0.0) * np.sqrt(max(len(table), 1))
+    bad = np.flatnonzero(~np.isfinite(spread) | (spread > 1e150))
+    if bad.size:
+        raise MIInputError(
+            f"Column {short_text(columns[int(bad[0])])!r} holds numbers too large to "
+            "standardise (above 1e150); rescale it, e.g. to other units."
+        )
