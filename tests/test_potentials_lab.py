@@ -161,3 +161,25 @@ def test_upload_without_forces_is_refused(lab):
     bare.info["energy"] = frame.get_potential_energy()
     lab.run_action(lab.load_training_data, _extxyz([bare, bare]), "noforces.extxyz")
     assert "forces" in lab.banner.message
+
+
+@pytest.mark.slow
+def test_stop_ends_the_md_and_keeps_the_previous_state(lab):
+    lab.md_button.click()
+    assert wait_for(lambda: lab.progress.value > 0)  # MD steps are being reported
+    lab.stop()
+    assert lab.wait(timeout=600)
+    assert lab.banner.message.startswith("Stopped.")
+    assert lab.md is None
+
+
+def wait_for(condition, timeout: float = 600.0) -> bool:
+    """Poll ``condition`` (a background action's progress), no fixed sleep beyond 10 ms."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False

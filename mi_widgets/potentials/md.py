@@ -554,6 +554,8 @@ def scale_up(
                                  random_state, report, offset)  # fmt: skip
             analyses.append(analyse(run))
         except MIInputError as error:
+            if type(error) is not MIInputError:  # e.g. a stop request from the progress callback
+                raise
             raise MIInputError(
                 f"MD with {name} broke down ({error}) The potential met atoms closer than its "
                 "training data held and extrapolated; train it on hotter, denser frames."
