@@ -15,7 +15,7 @@ errors, also per group, and those of the same network trained on energies alone.
 Network: (16, 16) tanh, the default symmetry functions (r_cut 4.5 A, G1 + 8 G2 + 8 G4),
 Adam, early stopping on 15 % of the training frames. Run from the repository root::
 
-    nice python scripts/train_si_potential.py           # about 2-4 CPU minutes
+    nice python scripts/train_si_potential.py           # about 8 CPU minutes (two networks)
     python scripts/train_si_potential.py --small --out /tmp/si   # seconds, a test
 """
 
