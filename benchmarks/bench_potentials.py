@@ -230,14 +230,70 @@ def force_training_rows(quick: bool) -> list[tuple]:
     ]  # fmt: skip
 
 
+def md_rows(quick: bool) -> list[tuple]:
+    """NVE throughput (atom-steps per CPU-second) of the shipped network and of SW, liquid Si."""
+    import warnings
+
+    from mi_widgets.potentials import ExtrapolationWarning, load_pretrained, run_md
+    from mi_widgets.potentials.md import liquid_si
+
+    warnings.simplefilter("ignore", ExtrapolationWarning)
+    rows = []
+    for repeat in (3,) if quick else (3, 4):
+        start = liquid_si(repeat, 2000.0, StillingerWeber(), random_state=0)
+        speeds = []
+        for calculator in (load_pretrained("Si"), StillingerWeber()):
+            atoms = start.copy()
+            atoms.calc = calculator
+            speeds.append(
+                run_md(atoms, 50 if quick else 200, sample_every=10).atom_steps_per_cpu_second
+            )
+        rows.append(
+            (f"MD throughput, liquid Si {len(start)} atoms, NVE 1.5 fs: shipped network vs SW",
+             f"{speeds[0]:,.0f} atom-steps/CPU-s", f"SW {speeds[1]:,.0f} atom-steps/CPU-s",
+             f"{speeds[1] / speeds[0]:.0f}x slower")
+        )  # fmt: skip
+    return rows
+
+
+def scale_up_rows(quick: bool) -> list[tuple]:
+    """The issue's scale-up goal: 512-atom liquid Si at 2000 K, network vs SW."""
+    import warnings
+
+    from mi_widgets.potentials import ExtrapolationWarning, load_pretrained, scale_up
+
+    warnings.simplefilter("ignore", ExtrapolationWarning)
+    repeat, steps = (3, 300) if quick else (4, 2000)
+    start = time.process_time()
+    result = scale_up(load_pretrained("Si"), StillingerWeber(), repeat=repeat, n_steps=steps,
+                      equilibrate_steps=200)  # fmt: skip
+    m, r = result.model, result.reference
+    return [
+        (f"Scale-up, liquid Si {result.n_atoms} atoms 2000 K, {steps} NVE steps: g(r) "
+         "integrated abs difference / integral (goal <= 0.05)", f"{result.rdf_difference:.3f}", "",
+         ""),
+        ("  diffusion constant (A^2/ps; goal within 20 %)", f"{m.diffusion:.3f}",
+         f"SW {r.diffusion:.3f}", f"{result.diffusion_ratio:.2f}"),
+        ("  NVE drift (meV/atom/ps)", f"{1e3 * m.drift:.2f}", f"SW {1e3 * r.drift:.2f}", ""),
+        ("  VDOS peak (THz)", f"{m.vdos.peak():.1f}", f"SW {r.vdos.peak():.1f}", ""),
+        ("  mean temperature (K)", f"{m.temperature:.0f}", f"SW {r.temperature:.0f}", ""),
+        ("  CPU time of the whole comparison", f"{time.process_time() - start:.0f} s", "", ""),
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller cells, fewer epochs")
+    parser.add_argument("--only", choices=("all", "md"), default="all",
+                        help="md: only the MD throughput and scale-up rows")  # fmt: skip
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}")
     header = ("benchmark", "this project", "anchor (DScribe / reference / linear)", "ratio")
-    rows = acsf_rows(args.quick) + force_rows() + accuracy_rows(args.quick)
-    rows += kernel_rows(args.quick) + force_training_rows(args.quick)
+    rows = []
+    if args.only == "all":
+        rows = acsf_rows(args.quick) + force_rows() + accuracy_rows(args.quick)
+        rows += kernel_rows(args.quick) + force_training_rows(args.quick)
+    rows += md_rows(args.quick) + scale_up_rows(args.quick)
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:

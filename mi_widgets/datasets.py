@@ -16,6 +16,8 @@ from mi_widgets.bayesopt.data import load_grain_boundary
 from mi_widgets.learn.composition import load_alloy_features, load_element_table
 from mi_widgets.learn.io import load_alloys
 from mi_widgets.local_structure.data import load_local_structures
+from mi_widgets.potentials.io import read_training_frames
+from mi_widgets.potentials.training import load_si_frames
 from mi_widgets.spectra.generate import make_spectral_image, make_spectrum
 from mi_widgets.spectra.io import load_example_spectrum, load_spectra, load_spectrum
 from mi_widgets.spin.data import load_kcu4p3o12
@@ -32,11 +34,13 @@ __all__ = [
     "load_kcu4p3o12",
     "load_local_structures",
     "load_phase_diagram",
+    "load_si_frames",
     "load_si_md",
     "load_spectra",
     "load_spectrum",
     "make_spectral_image",
     "make_spectrum",
     "read_structure",
+    "read_training_frames",
     "read_trajectory",
 ]

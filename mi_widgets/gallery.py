@@ -64,7 +64,8 @@ LABS: tuple[Lab, ...] = (
     Lab(
         "06_ml_potentials.ipynb",
         "Machine-learning potentials",
-        "Symmetry functions, a Behler-Parrinello network, MD with it; RDF and diffusion.",
+        "Symmetry functions, a Behler-Parrinello network trained on energies and forces, "
+        "MD of a larger cell with it: g(r), diffusion and VDOS next to the reference.",
         "Ando, course wrap-up",
     ),
     Lab(

@@ -150,6 +150,12 @@ def _hamiltonian_lab():
     return HamiltonianLab(random_state=0)
 
 
+def _potential_lab():
+    from mi_widgets.potentials.widgets import PotentialLab
+
+    return PotentialLab(random_state=0)
+
+
 def _local_structure_lab():
     from mi_widgets.local_structure.widgets import LocalStructureLab
 
@@ -203,6 +209,8 @@ UPLOAD_PATHS: dict[str, UploadPath] = {
         UploadPath("lab05 curves", "magnetization", ".csv", _hamiltonian_lab,
                    lambda a: a.upload_curves),
         UploadPath("lab05 bonds", "bonds", ".csv", _hamiltonian_lab, lambda a: a.upload_bonds),
+        UploadPath("lab06 training frames", "training_frames", ".extxyz", _potential_lab,
+                   lambda a: a.upload),
         UploadPath("lab07 structure", "extxyz", ".extxyz", _local_structure_lab,
                    lambda a: a.upload),
         UploadPath("lab08 trajectory", "extxyz", ".extxyz", _structure_map_explorer,

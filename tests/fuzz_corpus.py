@@ -148,6 +148,7 @@ def _seeds() -> dict[str, bytes]:
         "elements": b"symbol,mass,radius\nCu,63.5,1.28\nNi,58.7,1.24\nAl,27.0,1.43\n",
         "classifier": _classifier_npz(),
         "training_xyz": _training_xyz(),
+        "training_frames": _training_xyz() * 2,  # lab 06 holds one frame out: two at least
         "potential": _potential_npz(),
         "local_phase": b"bcc",
     }

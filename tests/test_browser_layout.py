@@ -23,6 +23,7 @@ LABS = {
     "03": ("03_spectral_imaging.ipynb", ".mi-lab-app"),
     "04": ("04_bayesian_optimization.ipynb", ".mi-lab-app"),
     "05": ("05_hamiltonian_estimation.ipynb", ".mi-lab-app"),
+    "06": ("06_ml_potentials.ipynb", ".mi-potential-lab"),
     "07": ("07_local_structure_classification.ipynb", ".mi-lab-app"),
     "08": ("08_tslpp_structure_analysis.ipynb", ".mi-lab-app"),
     "09": ("09_phase_diagram_sampling.ipynb", ".mi-lab-app"),

@@ -366,6 +366,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         beta1, beta2, step = 0.9, 0.999, 0
         best = (np.inf, self.coefficients_.copy())
         history = {"train_loss": [], "validation_loss": [], "energy_rmse": [], "force_rmse": []}
+        self.history_ = history  # filled epoch by epoch: a progress callback may plot it
         stale = 0
         for epoch in range(1, max_epochs + 1):
             permutation = rng.permutation(len(training))
