@@ -214,14 +214,14 @@ class PotentialLab(LabApp):
             ("msd", "Mean-squared displacement", "t (ps)", "MSD (Å²)"),
             ("vdos", "Vibrational DOS (from the VACF)", "frequency (THz)", "DOS (1/THz)"),
         ):  # fmt: skip
-            fig = self._figure(title, x, y, width=340, height=280)
+            fig = self._figure(title, x, y, width=340, height=310)
             sources = []
             for k, label in ((0, "network"), (1, "Stillinger-Weber")):
                 source = ColumnDataSource({"x": [], "y": []})
                 fig.line("x", "y", source=source, color=class_color(k), line_width=2,
                          legend_label=label, line_dash="solid" if k == 0 else "dashed")  # fmt: skip
                 sources.append(source)
-            style_legend(fig, "top_right" if key != "msd" else "top_left")
+            style_legend(fig, outside="below")  # never over the curves
             self._md_sources[key] = sources
             md_figures.append(fig)
         self.md_text = widgets.HTML(_TEXT.format(
