@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument(
         "--labs",
         nargs="+",
-        default=["00", "01", "02", "03", "04", "05", "07", "08", "09", "10", "11"],
+        default=["00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"],
     )
     parser.add_argument("--repeats", type=int, default=1, help="cold opens per lab")
     parser.add_argument("--pages", type=int, default=8, help="pages opening at once")
