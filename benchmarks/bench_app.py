@@ -8,8 +8,8 @@ counted from navigation (``performance.now()``). "Cold" opens one page at a time
 opens eight pages of the same lab together and reports the median and the slowest. Wall times
 depend on how loaded the machine is, so it also executes each notebook's cells in this process
 and reports the CPU seconds (``time.process_time``) spent before the app is drawn and in the
-whole notebook. The server renders progressively (as ``mi-lab`` does), so the app shows once
-the cells up to it have run. The issue's old wall times are printed beside the new ones.
+whole notebook (Voila shows the page once every cell has run). The issue's old wall times are
+printed beside the new ones.
 ``--write`` replaces this section of benchmarks/RESULTS.md.
 """
 
@@ -193,17 +193,19 @@ def render_table(rows: dict, pages: int) -> str:
 NOTES = """\
 Reading the table: "old cold" is the issue's measurement on main before this work (labs 04-07
 did not exist); "cold" opens one page at a time; "N at once" opens N pages of the same lab
-together (N kernels on two cores). `mi-lab` serves with Voila's progressive rendering: each
-cell shows as soon as it has run, so the text of a lab appears at once and its app once the
-cells up to it have run (before this, Voila showed the page only after every cell). The two
-CPU columns are the cells' CPU time in a fresh interpreter (imports included), which depends
-far less on the machine's load than the wall times do.
+together (N kernels on two cores). Voila (progressive rendering off, its default) shows the
+page once every cell of the notebook has run, so the whole notebook counts, not only the cells
+up to the app. The two CPU columns are the cells' CPU time in a fresh interpreter (imports
+included), which depends far less on the machine's load than the wall times do.
 
 What was cut: lab 11 runs its four studies only when a button is pressed (with a Stop button),
 so its page costs about 2 s of CPU, imports included (it was 39-50 s of wall time); lab 08's
 exercise cell uses 4 k-means restarts instead of 10 (same scores and choice, 2.5x less CPU).
-Progressive rendering measured side by side on the same loaded machine (load average 9):
-lab 08's app after 14.5 s instead of 27.0 s, lab 10's after 19.7 s instead of 28.0 s.
+`mi-lab` now waits up to 120 s for a cell's last outputs: with nbclient's default 4 s, eight
+pages of lab 02 at once on two cores lost the app's output and never showed it.
+Tried and not kept: Voila's progressive rendering showed lab 08's app after 14.5 s instead of
+27.0 s and lab 10's after 19.7 s instead of 28.0 s (same loaded machine), but clicks made while
+the later cells still ran were lost (lab 02's peak picks; `tests/test_browser_spectra.py`).
 What remains: every kernel imports numpy, scipy, scikit-learn, ase, bokeh and ipywidgets
 (about 1.5 s of CPU) before its first cell; with eight pages at once the kernels share two
 cores, so the time grows with the sum of their CPU.

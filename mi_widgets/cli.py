@@ -33,9 +33,7 @@ def voila_command(
     """The Voila command line ``mi-lab`` runs.
 
     Voila runs through this interpreter (so ``mi-lab`` works from a venv that is not
-    activated) as :mod:`mi_widgets._server`, Voila with safe kernel websockets, rendering
-    progressively (each cell shows as soon as it has run, so a lab's text and app appear
-    before its later exercise cells finish).
+    activated) as :mod:`mi_widgets._server`, Voila with safe kernel websockets.
 
     Examples
     --------
@@ -57,8 +55,8 @@ def voila_command(
         f"--Voila.tornado_settings={TORNADO_SETTINGS}",
         # notebook 7's JupyterLab extension (pulled in by nglview) cannot load in Voila's page
         "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension']",
-        # show each cell as it finishes: the prose at once, the app before the exercise cells run
-        "--VoilaConfiguration.progressive_rendering=True",
+        # no progressive rendering: with it the app shows while later cells still run, and
+        # clicks made before the notebook finishes are lost (measured: lab 02's peak picks)
         # with many kernels on few cores a cell's outputs can arrive after nbclient's default
         # 4 s wait for them, and would be dropped (a page without its app): wait longer
         f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT_S}",
