@@ -301,3 +301,11 @@ def test_utf16_csv_is_read_and_a_map_too_large_for_the_app_is_refused(explorer):
     with pytest.raises(MIInputError, match="the app fits at most"):
         app.set_spectra(np.arange(20.0), np.ones((side, side, 20)))
     assert app.result is result
+
+
+def test_true_phase_map_has_a_legend_entry_per_phase(explorer):
+    image, app = explorer
+    items = app.truth_figure.legend[0].items
+    shown = [item.label.value for item in items if item.visible]
+    n = int(image.phase.max()) + 1
+    assert shown == [f"phase {k + 1}" for k in range(n)]

@@ -83,6 +83,10 @@ def _component_columns(x: np.ndarray, params: np.ndarray, model: PeakModel) -> d
     return {"xs": [x] * model.n_peaks, "ys": list(peaks), "color": _peak_colors(model.n_peaks)}
 
 
+#: Entries of the true-phase legend (phases beyond are drawn but not listed).
+MAX_LEGEND_PHASES = 6
+
+
 def _legend_outside(fig: Any) -> None:
     """Put the legend to the right of the plot so that it never covers data."""
     style_legend(fig)
@@ -727,6 +731,7 @@ class SpectralMapExplorer(LabApp):
             )
             self.truth_figure.x_range = self.map_figure.x_range
             self.truth_figure.y_range = self.map_figure.y_range
+            self._truth_legend(MAX_LEGEND_PHASES)
             maps.append(self.truth_figure)
         spec = new_figure(
             "Pixel (0, 0)",
@@ -748,6 +753,18 @@ class SpectralMapExplorer(LabApp):
         _legend_outside(spec)
         self.spectrum_figure = spec
         self._root = column(row(*maps), spec)
+
+    def _truth_legend(self, n: int) -> None:
+        """One legend entry per true phase, beside the map (entries past the count hidden)."""
+        empty = ColumnDataSource({"x": [], "y": []})
+        for k, colour in enumerate(class_colors(n)):
+            self.truth_figure.scatter(
+                "x", "y", source=empty, marker="square", size=12, color=colour,
+                legend_label=f"phase {k + 1}",
+            )  # fmt: skip
+        _legend_outside(self.truth_figure)
+        for k, item in enumerate(self.truth_figure.legend[0].items):
+            item.visible = k < 3  # the map starts with three phases
 
     # -- actions
     def set_spectra(
@@ -790,6 +807,8 @@ class SpectralMapExplorer(LabApp):
             self.truth_mapper.palette = class_colors(max(n, 1))
             self.truth_mapper.low, self.truth_mapper.high = -0.5, n - 0.5
             replace_data(self.truth_source, image=[truth.astype(float)], dw=[nx], dh=[ny])
+            for k, item in enumerate(self.truth_figure.legend[0].items):
+                item.visible = k < n
         return result
 
     def load_upload(self, uploaded: UploadedFile) -> None:
