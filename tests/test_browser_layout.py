@@ -33,21 +33,23 @@ LABS = {
 VIEWPORTS = [(1024, 768), (1280, 800), (1920, 1080)]
 pytestmark = pytest.mark.browser
 
-#: Boxes of the first visible app's control column, its main view, and every plot inside it.
+#: Boxes of every visible app's control column, its main view, and every plot inside it.
 JS_BOXES = """(selector) => {
   const box = (el) => { const r = el.getBoundingClientRect();
     return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
             width: r.width, height: r.height}; };
-  const app = [...document.querySelectorAll(selector)].find(el => el.offsetWidth > 0);
-  const controls = app.querySelector('.mi-controls');
-  const main = controls.nextElementSibling;
-  const plots = [...main.querySelectorAll('canvas, .bk-Figure, .bk-root, .widget-html-content')]
-    .filter(el => el.offsetWidth > 0 && el.offsetHeight > 0)
-    .map(box);
+  const apps = [...document.querySelectorAll(selector)].filter(el => el.offsetWidth > 0);
   const doc = document.scrollingElement;
-  return {controls: box(controls), main: box(main), plots: plots,
-          viewport: doc.clientWidth, page: doc.scrollWidth,
-          mainOverflow: main.scrollWidth - main.clientWidth};
+  return apps.map(app => {
+    const controls = app.querySelector('.mi-controls');
+    const main = controls.nextElementSibling;
+    const plots = [...main.querySelectorAll('canvas, .bk-Figure, .bk-root, .widget-html-content')]
+      .filter(el => el.offsetWidth > 0 && el.offsetHeight > 0)
+      .map(box);
+    return {controls: box(controls), main: box(main), plots: plots,
+            viewport: doc.clientWidth, page: doc.scrollWidth,
+            mainOverflow: main.scrollWidth - main.clientWidth};
+  });
 }"""
 
 
@@ -68,7 +70,7 @@ JS_SMALL_TEXT = """(selector) => {
 
 def _settled(page) -> bool:
     """Whether the layout holds; if not, let the widgets re-measure as after a resize."""
-    if _layout_holds(page.evaluate(JS_BOXES, ".mi-lab-app")):
+    if all(_layout_holds(boxes) for boxes in page.evaluate(JS_BOXES, ".mi-lab-app")):
         return True
     page.evaluate("window.dispatchEvent(new Event('resize'))")
     return False
@@ -88,6 +90,20 @@ def _layout_holds(boxes: dict) -> bool:
     )
 
 
+def _check_boxes(boxes: dict, where: str) -> None:
+    """Main view beside the controls, nothing cut off at the right, nothing clipped."""
+    controls, main, viewport = boxes["controls"], boxes["main"], boxes["viewport"]
+    where = f"{where}: {boxes}"
+    assert main["left"] >= controls["right"] - 1, f"main view below the controls, {where}"
+    assert main["top"] < controls["bottom"], f"main view below the controls, {where}"
+    assert controls["right"] <= viewport + 1, f"controls cut off, {where}"
+    assert main["right"] <= viewport + 1, f"main view cut off, {where}"
+    assert boxes["page"] <= viewport + 1, f"the page scrolls sideways, {where}"
+    assert boxes["mainOverflow"] <= 1, f"the main view clips its content, {where}"
+    for plot in boxes["plots"]:
+        assert plot["right"] <= viewport + 1, f"plot cut off at the right, {where}"
+
+
 @pytest.mark.parametrize("lab", sorted(LABS))
 def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
     notebook, selector = LABS[lab]
@@ -100,17 +116,10 @@ def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
         # plots and the 3D view settle their sizes after a resize: wait until the
         # layout holds (or the time is up), then check it and report what was seen
         wait_until(page, lambda: _settled(page), timeout_s=60, raise_on_timeout=False)
-        boxes = page.evaluate(JS_BOXES, ".mi-lab-app")
-        controls, main, viewport = boxes["controls"], boxes["main"], boxes["viewport"]
-        where = f"lab {lab} at {width}x{height}: {boxes}"
-        assert main["left"] >= controls["right"] - 1, f"main view below the controls, {where}"
-        assert main["top"] < controls["bottom"], f"main view below the controls, {where}"
-        assert controls["right"] <= viewport + 1, f"controls cut off, {where}"
-        assert main["right"] <= viewport + 1, f"main view cut off, {where}"
-        assert boxes["page"] <= viewport + 1, f"the page scrolls sideways, {where}"
-        assert boxes["mainOverflow"] <= 1, f"the main view clips its content, {where}"
-        for plot in boxes["plots"]:
-            assert plot["right"] <= viewport + 1, f"plot cut off at the right, {where}"
+        every_app = page.evaluate(JS_BOXES, ".mi-lab-app")
+        assert every_app, f"no app visible in lab {lab} at {width}x{height}"
+        for number, boxes in enumerate(every_app, start=1):
+            _check_boxes(boxes, f"lab {lab} (app {number} on the page) at {width}x{height}")
         if width == 1280:
             small = page.evaluate(JS_SMALL_TEXT, ".mi-lab-app")
             assert small == [], f"text under 12 px in lab {lab}: {small[:10]}"

@@ -756,7 +756,7 @@ class SpectralMapExplorer(LabApp):
 
     def _truth_legend(self, n: int) -> None:
         """One legend entry per true phase, beside the map (entries past the count hidden)."""
-        empty = ColumnDataSource({"x": [], "y": []})
+        empty = ColumnDataSource({"x": [np.nan], "y": [np.nan]})  # a swatch, no mark on the map
         for k, colour in enumerate(class_colors(n)):
             self.truth_figure.scatter(
                 "x", "y", source=empty, marker="square", size=12, color=colour,
