@@ -83,19 +83,24 @@ def loader_corpus(
     rng = np.random.default_rng(seed)
     counts: dict[str, Counter] = {}
     for name, loader in LOADERS.items():
-        tally = Counter()
-        slowest = 0.0
-        for content in _corpus_inputs(SEEDS[loader.seed], loader.seed, n_mutations, n_random, rng):
-            outcome, detail, took = _timed(lambda c=content, ld=loader: verdict(ld, c))
-            tally[outcome] += 1
-            tally["slow"] += took > SLOW_S
-            slowest = max(slowest, took)
-            _note(examples, name, outcome, detail, content)
-            if took > SLOW_S:
-                _note(examples, name, f"slow ({outcome})", f"{took:.2f} s: {detail}", content)
-        tally["max_ms"] = round(1000 * slowest)
-        counts[name] = tally
+        inputs = _corpus_inputs(SEEDS[loader.seed], loader.seed, n_mutations, n_random, rng)
+        counts[name] = _tally(name, inputs, lambda c, ld=loader: verdict(ld, c), examples)
     return counts
+
+
+def _tally(name: str, inputs, judge, examples: dict | None) -> Counter:
+    """Outcome counts of ``judge(content)`` over ``inputs``, with ``slow`` and ``max_ms``."""
+    tally, slowest = Counter(), 0.0
+    for content in inputs:
+        outcome, detail, took = _timed(lambda c=content: judge(c))
+        tally[outcome] += 1
+        tally["slow"] += took > SLOW_S
+        slowest = max(slowest, took)
+        _note(examples, name, outcome, detail, content)
+        if took > SLOW_S:
+            _note(examples, name, f"slow ({outcome})", f"{took:.2f} s: {detail}", content)
+    tally["max_ms"] = round(1000 * slowest)
+    return tally
 
 
 def _note(examples: dict | None, name: str, outcome: str, detail: str, content: bytes) -> None:
@@ -119,21 +124,12 @@ def app_corpus(
     counts: dict[str, Counter] = {}
     for name, path in UPLOAD_PATHS.items():
         app = ready_app(path)
-        tally = Counter()
-        slowest = 0.0
-        for content in _corpus_inputs(SEEDS[path.seed], path.seed, n_mutations, n_random, rng):
-            outcome, detail, took = _timed(lambda c=content, p=path, a=app: upload_verdict(p, a, c))
-            tally[outcome] += 1
-            tally["slow"] += took > SLOW_S
-            slowest = max(slowest, took)
-            _note(examples, name, outcome, detail, content)
-            if took > SLOW_S:
-                _note(examples, name, f"slow ({outcome})", f"{took:.2f} s: {detail}", content)
+        inputs = _corpus_inputs(SEEDS[path.seed], path.seed, n_mutations, n_random, rng)
+        tally = _tally(name, inputs, lambda c, p=path, a=app: upload_verdict(p, a, c), examples)
         refused = still_usable(path, app)
         if refused:
             tally["unusable"] += 1
             _note(examples, name, "unusable", refused, SEEDS[path.seed])
-        tally["max_ms"] = round(1000 * slowest)
         counts[name] = tally
     return counts
 
