@@ -347,119 +347,58 @@ def _training_wrong(content: bytes, frames) -> str | None:
     return None
 
 
-LOADERS: dict[str, Loader] = {
-    loader.name: loader
-    for loader in (
-        Loader("structure.xyz", "extxyz", lambda b: read_frames(b, filename="up.xyz"), _xyz_wrong),
-        Loader(
-            "structure.cif", "cif", lambda b: read_frames(b, filename="up.cif"), _structure_wrong
-        ),
-        Loader(
-            "structure.POSCAR",
-            "vasp",
-            lambda b: read_frames(b, filename="POSCAR"),
-            _structure_wrong,
-        ),
-        Loader(
-            "structure.xsf", "xsf", lambda b: read_frames(b, filename="up.xsf"), _structure_wrong
-        ),
-        Loader(
-            "structure.pdb", "pdb", lambda b: read_frames(b, filename="up.pdb"), _structure_wrong
-        ),
-        Loader(
-            "structure.lammpstrj",
-            "lammps",
-            lambda b: read_frames(b, filename="up.lammpstrj"),
-            _dump_wrong,
-        ),
-        Loader(
-            "trajectory.extxyz",
-            "extxyz",
-            lambda b: read_trajectory(b, filename="run.extxyz"),
-            _xyz_wrong,
-        ),
-        Loader(
-            "spectrum.csv", "spectrum", lambda b: load_spectrum(b, name="s.csv"), _spectrum_wrong
-        ),
-        Loader(
-            "spectra.csv", "spectra_csv", lambda b: load_spectra(b, name="s.csv"), _spectra_wrong
-        ),
-        Loader(
-            "spectra.npz", "spectra_npz", lambda b: load_spectra(b, name="s.npz"), _spectra_wrong
-        ),
-        Loader("phase.csv", "phase_csv", lambda b: read_phase_csv(b, name="p.csv"), _phase_wrong),
-        Loader("table.csv", "table", lambda b: read_table(b, name="t.csv"), _table_wrong),
-        Loader(
-            "datasets.load_phase_diagram",
-            "diagram_name",
-            lambda b: load_phase_diagram(_as_text(b)),
-            _no_check,
-        ),
-        Loader("datasets.load_si_md", "md_name", lambda b: load_si_md(_as_text(b)), _no_check),
-        Loader(
-            "datasets.builtin_crystal",
-            "crystal_name",
-            lambda b: builtin_crystal(_as_text(b)),
-            _no_check,
-        ),
-        Loader(
-            "bo.candidate_table",
-            "bo_table",
-            lambda b: read_candidate_table(b, name="c.csv"),
-            _problem_wrong,
-        ),
-        Loader("bo.results", "bo_results", lambda b: read_results(b, _BO), _results_wrong),
-        Loader(
-            "bo.load_grain_boundary",
-            "gb_table",
-            _via_file(load_grain_boundary, ".csv"),
-            _problem_wrong,
-        ),
-        Loader(
-            "spin.magnetization",
-            "magnetization",
-            lambda b: read_magnetization_csv(_upload_text(b)),
-            _curves_wrong,
-        ),
-        Loader(
-            "spin.susceptibility",
-            "susceptibility",
-            lambda b: read_susceptibility_csv(_upload_text(b)),
-            _chi_wrong,
-        ),
-        Loader("spin.bonds", "bonds", lambda b: read_bonds_csv(_upload_text(b)), _bonds_wrong),
-        Loader(
-            "learn.load_element_table",
-            "elements",
-            _via_file(load_element_table, ".csv"),
-            _elements_wrong,
-        ),
-        Loader(
-            "local_structure.classifier_load",
-            "classifier",
-            _via_file(LocalStructureClassifier.load, ".npz"),
-            _classifier_wrong,
-        ),
-        Loader(
-            "local_structure.load_local_structures",
-            "local_phase",
-            lambda b: load_local_structures(_as_text(b)),
-            _nonempty,
-        ),
-        Loader(
-            "potentials.network_load",
-            "potential",
-            _via_file(NeuralNetworkPotential.load, ".npz"),
-            _potential_wrong,
-        ),
-        Loader(
-            "potentials.training_frames",
-            "training_xyz",
-            lambda b: read_training_frames(b, filename="t.extxyz"),
-            _training_wrong,
-        ),
-    )
-}
+def _keyword(function: Callable, **keywords) -> Callable[[bytes], object]:
+    """``function(bytes, **keywords)``: an upload path that takes the file's name."""
+    return lambda content: function(content, **keywords)
+
+
+def _by_name(function: Callable) -> Callable[[bytes], object]:
+    """``function(text)``: a loader that takes a built-in dataset's name."""
+    return lambda content: function(_as_text(content))
+
+
+def _by_upload_text(function: Callable) -> Callable[[bytes], object]:
+    """``function(text)`` on the decoded upload."""
+    return lambda content: function(_upload_text(content))
+
+
+_candidates = _keyword(read_candidate_table, name="c.csv")
+_elements = _via_file(load_element_table, ".csv")
+_classifier = _via_file(LocalStructureClassifier.load, ".npz")
+_network = _via_file(NeuralNetworkPotential.load, ".npz")
+_training = _keyword(read_training_frames, filename="t.extxyz")
+_local_phase = _by_name(load_local_structures)
+
+_LOADER_TABLE = (
+    ("structure.xyz", "extxyz", _keyword(read_frames, filename="up.xyz"), _xyz_wrong),
+    ("structure.cif", "cif", _keyword(read_frames, filename="up.cif"), _structure_wrong),
+    ("structure.POSCAR", "vasp", _keyword(read_frames, filename="POSCAR"), _structure_wrong),
+    ("structure.xsf", "xsf", _keyword(read_frames, filename="up.xsf"), _structure_wrong),
+    ("structure.pdb", "pdb", _keyword(read_frames, filename="up.pdb"), _structure_wrong),
+    ("structure.lammpstrj", "lammps", _keyword(read_frames, filename="up.lammpstrj"), _dump_wrong),
+    ("trajectory.extxyz", "extxyz", _keyword(read_trajectory, filename="run.extxyz"), _xyz_wrong),
+    ("spectrum.csv", "spectrum", _keyword(load_spectrum, name="s.csv"), _spectrum_wrong),
+    ("spectra.csv", "spectra_csv", _keyword(load_spectra, name="s.csv"), _spectra_wrong),
+    ("spectra.npz", "spectra_npz", _keyword(load_spectra, name="s.npz"), _spectra_wrong),
+    ("phase.csv", "phase_csv", _keyword(read_phase_csv, name="p.csv"), _phase_wrong),
+    ("table.csv", "table", _keyword(read_table, name="t.csv"), _table_wrong),
+    ("datasets.load_phase_diagram", "diagram_name", _by_name(load_phase_diagram), _no_check),
+    ("datasets.load_si_md", "md_name", _by_name(load_si_md), _no_check),
+    ("datasets.builtin_crystal", "crystal_name", _by_name(builtin_crystal), _no_check),
+    ("bo.candidate_table", "bo_table", _candidates, _problem_wrong),
+    ("bo.results", "bo_results", lambda b: read_results(b, _BO), _results_wrong),
+    ("bo.load_grain_boundary", "gb_table", _via_file(load_grain_boundary, ".csv"), _problem_wrong),
+    ("spin.magnetization", "magnetization", _by_upload_text(read_magnetization_csv), _curves_wrong),
+    ("spin.susceptibility", "susceptibility", _by_upload_text(read_susceptibility_csv), _chi_wrong),
+    ("spin.bonds", "bonds", _by_upload_text(read_bonds_csv), _bonds_wrong),
+    ("learn.load_element_table", "elements", _elements, _elements_wrong),
+    ("local_structure.classifier_load", "classifier", _classifier, _classifier_wrong),
+    ("local_structure.load_local_structures", "local_phase", _local_phase, _nonempty),
+    ("potentials.network_load", "potential", _network, _potential_wrong),
+    ("potentials.training_frames", "training_xyz", _training, _training_wrong),
+)
+
+LOADERS: dict[str, Loader] = {row[0]: Loader(*row) for row in _LOADER_TABLE}
 
 
 #: Fragments of Python's own messages: passed through, they tell a user nothing.
