@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
-from mi_widgets._errors import MIInputError
+from mi_widgets._errors import MIInputError, check_file
 
-__all__ = ["check_line_count", "count_lines", "csv_rows"]
+__all__ = ["check_line_count", "count_lines", "csv_rows", "csv_text"]
 
 
 def csv_rows(text: str, label: str) -> list[list[str]]:
@@ -72,3 +73,38 @@ def check_line_count(text: str, label: str, limit: int, fix: str) -> None:
         raise MIInputError(
             f"{label} has {n_lines:,} lines; the lab reads at most {limit:,}, so {fix}."
         )
+
+
+def csv_text(source: bytes | str | Path, label: str | None = None) -> tuple[str, str]:
+    """The text of a CSV upload (bytes) or file (a path), and how messages name it.
+
+    Parameters
+    ----------
+    source : bytes, str or Path
+        The uploaded bytes, or the path of a file.
+    label : str, optional
+        The name for messages; default the file's name, or ``"The file"`` for bytes.
+
+    Raises
+    ------
+    MIInputError
+        If the path names no file, or the bytes are not UTF-8 text.
+
+    Examples
+    --------
+    >>> csv_text(b"\\xef\\xbb\\xbfa,b\\n1,2\\n")
+    ('a,b\\n1,2\\n', 'The file')
+    >>> csv_text(b"\\xff\\xfe", "phase.csv")
+    Traceback (most recent call last):
+    ...
+    mi_widgets._errors.MIInputError: phase.csv is not UTF-8 text; save it as CSV.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        data, label = bytes(source), label or "The file"
+    else:
+        path = check_file(source)
+        data, label = path.read_bytes(), label or path.name
+    try:
+        return data.decode("utf-8-sig"), label
+    except UnicodeDecodeError:
+        raise MIInputError(f"{label} is not UTF-8 text; save it as CSV.") from None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._csv import check_line_count
-from mi_widgets._errors import MIInputError, check_file
+from mi_widgets._csv import check_line_count, csv_text
+from mi_widgets._errors import MIInputError
 from mi_widgets._resources import data_dir
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
 
@@ -80,19 +80,7 @@ def read_phase_csv(
     >>> obs.labels.tolist(), obs.columns
     (['L', None], ('x', 'T'))
     """
-    if isinstance(source, (bytes, bytearray)):
-        try:
-            text = bytes(source).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError(f"{name or 'The file'} is not UTF-8 text; save it as CSV.") from None
-        name = name or "upload"
-    else:
-        path = check_file(source)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
-        name = name or path.name
+    text, name = csv_text(source, name)
     if max_rows is not None:
         check_line_count(text, name, max_rows + 1, "subsample the candidates")
     rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]

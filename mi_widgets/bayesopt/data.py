@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._csv import check_line_count, csv_rows
+from mi_widgets._csv import check_line_count, csv_rows, csv_text
 from mi_widgets._errors import MIInputError, check_file, check_positive_int, short_text
 from mi_widgets._resources import data_dir
 
@@ -214,23 +214,17 @@ def read_candidate_table(
     if goal not in ("maximize", "minimize"):
         raise MIInputError(f"goal must be 'maximize' or 'minimize'; got {goal!r}.")
     if isinstance(source, bytes):
-        try:
-            text = source.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError("The table is not UTF-8 text; save it as CSV.") from None
+        text, _ = csv_text(source, "The table")
         name = name or "uploaded table"
     else:
         try:
-            path = check_file(source)
+            check_file(source)
         except MIInputError:
             raise MIInputError(
                 f"No file at {short_text(source, 200)}; give the path of a CSV table."
             ) from None
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError(f"{path.name} is not UTF-8 text; save it as CSV.") from None
-        name = name or path.stem
+        text, _ = csv_text(source)
+        name = name or Path(source).stem
     if max_rows is not None:
         check_line_count(text, "The table", max_rows + 1, "subsample or bin the candidates")
     rows = [r for r in csv_rows(text, "The table") if any(cell.strip() for cell in r)]

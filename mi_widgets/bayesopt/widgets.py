@@ -63,6 +63,14 @@ def _best_metric(sampler: Any) -> float:
     return sampler.best_[1]
 
 
+def _log_slider(value: float, low: float, step: float, description: str) -> widgets.FloatLogSlider:
+    """A base-10 log slider from ``10**low`` to 1 (a GP hyperparameter in standardised units)."""
+    return widgets.FloatLogSlider(
+        value=value, base=10, min=low, max=0, step=step, description=description,
+        readout_format=".3f", style={"description_width": "initial"},
+    )  # fmt: skip
+
+
 class BOLab(LabApp):
     """Bayesian optimisation, stepped: intuition, a grain-boundary search, your own table.
 
@@ -160,26 +168,8 @@ class BOLab(LabApp):
         self.on_click(self.run_button, lambda: self.run(self.run_input.value))
         self.on_click(self.reset_button, self.reset)
         # intuition tab
-        self.length_slider = widgets.FloatLogSlider(
-            value=self._length_scale,
-            base=10,
-            min=-2.3,
-            max=0,
-            step=0.05,
-            description="Length scale",
-            readout_format=".3f",
-            style={"description_width": "initial"},
-        )
-        self.noise_slider = widgets.FloatLogSlider(
-            value=self._noise,
-            base=10,
-            min=-3,
-            max=0,
-            step=0.1,
-            description="Noise sd",
-            readout_format=".3f",
-            style={"description_width": "initial"},
-        )
+        self.length_slider = _log_slider(self._length_scale, -2.3, 0.05, "Length scale")
+        self.noise_slider = _log_slider(self._noise, -3, 0.1, "Noise sd")
         self.learn_box = widgets.Checkbox(value=False, description="Learn by marginal likelihood")
         self.on_change(self.length_slider, self.set_length_scale)
         self.on_change(self.noise_slider, self.set_noise)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_widgets._csv import check_line_count
-from mi_widgets._errors import MIInputError, check_file, short_repr, short_text
+from mi_widgets._csv import check_line_count, csv_text
+from mi_widgets._errors import MIInputError, short_repr, short_text
 from mi_widgets._resources import data_dir
 
 __all__ = ["COMPOSITION_COLUMNS", "DATA_DIR", "Table", "load_alloys", "read_table"]
@@ -135,19 +135,7 @@ def read_table(
     >>> t.columns, t.numeric("b")
     (('a', 'b'), array([2., 4.]))
     """
-    if isinstance(source, bytes):
-        label = name or "the table"
-        try:
-            text = source.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
-    else:
-        path = check_file(source)
-        label = name or path.name
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise MIInputError(f"{label} is not UTF-8 text; save it as a CSV file.") from None
+    text, label = csv_text(source, name or ("the table" if isinstance(source, bytes) else None))
     if max_rows is not None:
         check_line_count(text, label, max_rows + 1, "subsample it first")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac line ends too

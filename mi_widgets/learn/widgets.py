@@ -377,25 +377,14 @@ class PermutationImportanceExplorer(LabApp):
             y_axis_label=f"predicted {self.target_name}",
         )
         self.scatter_figure.line("x", "y", source=self._diagonal_source, color="#999999")
-        self.scatter_figure.scatter(
-            "true",
-            "before",
-            source=self._scatter_source,
-            size=5,
-            alpha=0.6,
-            color=_BEFORE,
-            legend_label="before shuffling",
-        )
-        self.scatter_figure.scatter(
-            "true",
-            "after",
-            source=self._scatter_source,
-            size=5,
-            alpha=0.6,
-            color=_AFTER,
-            marker="triangle",
-            legend_label="after shuffling",
-        )
+        for column, color, marker, label in (
+            ("before", _BEFORE, "circle", "before shuffling"),
+            ("after", _AFTER, "triangle", "after shuffling"),
+        ):
+            self.scatter_figure.scatter(
+                "true", column, source=self._scatter_source, size=5, alpha=0.6,
+                color=color, marker=marker, legend_label=label,
+            )  # fmt: skip
         style_legend(self.scatter_figure, outside="below")
 
         self._corr_source = ColumnDataSource({"a": [], "b": [], "r": []})
