@@ -33,6 +33,7 @@ from mi_widgets.spectra import (
     make_spectrum,
     random_start,
 )
+from mi_widgets.spectra.generate import OVERLAPPING_PEAKS
 
 OUT = Path(__file__).parent / "out" / "results_spectra.md"
 
@@ -112,14 +113,7 @@ def success_rates(n_spectra: int, max_nfev: int) -> dict:
 
 def _hard_spectrum(seed: int):
     """Three pseudo-Voigt peaks, centres 20-80 of 0-100, FWHM 3-7, >= 0.6 mean FWHM apart."""
-    return make_spectrum(
-        3,
-        fwhm_range=(3.0, 7.0),
-        min_separation=0.6,
-        separation_of="mean",
-        center_range=(20.0, 80.0),
-        random_state=seed,
-    )
+    return make_spectrum(3, **OVERLAPPING_PEAKS, random_state=seed)
 
 
 def hard_overlap(bases, n_spectra: int = 60) -> list[dict]:

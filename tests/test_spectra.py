@@ -25,6 +25,7 @@ from mi_widgets.spectra import (
 )
 from mi_widgets.spectra import model as pm
 from mi_widgets.spectra.em import EMGrid, EMState, run_em
+from mi_widgets.spectra.generate import OVERLAPPING_PEAKS
 
 FWHM_PER_B = 2.0 * np.sqrt(np.log(2.0))  # NIST: exp(-(x-b4)^2 / b5^2) has FWHM 2 sqrt(ln 2) b5
 
@@ -526,14 +527,7 @@ def test_peak_model_validates_and_refuses_a_fit_of_another_model():
 # ---------------------------------------------------------------- fidelity (lab 02 and lab 03)
 def _hard_spectrum(seed: int):
     """Three overlapping pseudo-Voigt peaks: centres 20-80 of 0-100, FWHM 3-7, >= 0.6 mean FWHM."""
-    return make_spectrum(
-        3,
-        fwhm_range=(3.0, 7.0),
-        min_separation=0.6,
-        separation_of="mean",
-        center_range=(20.0, 80.0),
-        random_state=seed,
-    )
+    return make_spectrum(3, **OVERLAPPING_PEAKS, random_state=seed)
 
 
 @pytest.mark.parametrize("seed", [35, 57, 58, 10_010, 10_044, 20_008, 20_028, 20_037, 20_050])

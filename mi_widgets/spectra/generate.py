@@ -9,7 +9,22 @@ import numpy as np
 from mi_widgets._errors import MIInputError, check_choice, check_positive_int
 from mi_widgets.spectra import model as pm
 
-__all__ = ["SpectralImage", "SpectrumTruth", "make_spectral_image", "make_spectrum"]
+__all__ = [
+    "OVERLAPPING_PEAKS",
+    "SpectralImage",
+    "SpectrumTruth",
+    "make_spectral_image",
+    "make_spectrum",
+]
+
+#: Settings of :func:`make_spectrum` for the lab 02 fidelity check: centres 20-80 of 0-100,
+#: FWHM 3-7, neighbours at least 0.6 mean FWHM apart (strongly overlapping peaks).
+OVERLAPPING_PEAKS = {
+    "fwhm_range": (3.0, 7.0),
+    "min_separation": 0.6,
+    "separation_of": "mean",
+    "center_range": (20.0, 80.0),
+}
 
 
 @dataclass(frozen=True)
