@@ -18,12 +18,12 @@ Shared by ``tests/test_fuzz_loaders.py`` and ``benchmarks/bench_hardening.py``.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 from fuzz_corpus import SEEDS, unclear_reason
+from widget_helpers import upload
 
 #: The file name every hostile upload carries: HTML that would run if shown unescaped.
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -41,21 +41,6 @@ class UploadPath:
     button: Callable[[object], widgets.FileUpload]
     #: Uploads that must precede this one (e.g. a table before its results).
     prepare: Callable[[object], None] | None = None
-
-
-def _entry(name: str, content: bytes) -> dict:
-    return {
-        "name": name,
-        "type": "",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-    }
-
-
-def upload(button: widgets.FileUpload, name: str, content: bytes) -> None:
-    """Put one file into an upload widget, as the browser does."""
-    button.value = (_entry(name, content),)
 
 
 def _html_values(widget: widgets.Widget) -> list[str]:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import changed_fraction, ngl_screenshot, non_white_fraction, png_array
+from browser_helpers import (
+    changed_fraction,
+    ngl_screenshot,
+    non_white_fraction,
+    png_array,
+    wait_until,
+)
 from conftest import ARTIFACTS, error_outputs, wait_for_voila
 
 from mi_widgets._limits import UPLOAD_LIMIT_BYTES
@@ -44,9 +50,17 @@ def test_changing_the_crystal_redraws_the_3d_view_and_the_rdf(lab):
     rdf_before = lab.locator(".mi-rdf-plot").first.screenshot()
     assert non_white_fraction(ngl_before) > 0.05, "the 3D view is blank or tiny"
     _choose(lab, "NaCl (rocksalt)", "Na108Cl108")
-    assert _wait_for(lambda: changed_fraction(ngl_before, ngl_screenshot(lab)) > 0.02, lab)
+    wait_until(
+        lab,
+        lambda: changed_fraction(ngl_before, ngl_screenshot(lab)) > 0.02,
+        message="the 3D view redrawn for NaCl",
+    )
     rdf = lab.locator(".mi-rdf-plot").first
-    assert _wait_for(lambda: changed_fraction(rdf_before, rdf.screenshot()) > 0.005, lab)
+    wait_until(
+        lab,
+        lambda: changed_fraction(rdf_before, rdf.screenshot()) > 0.005,
+        message="the g(r) plot redrawn for NaCl",
+    )
     assert error_outputs(lab) == []
 
 
@@ -100,16 +114,6 @@ def _drawn_extent(png: bytes) -> tuple[float, float, float]:
     rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
     height, width = drawn.shape
     return (cols[-1] - cols[0] + 1) / width, (rows[-1] - rows[0] + 1) / height, float(drawn.mean())
-
-
-def _wait_for(condition, page, timeout_s: float = 60.0) -> bool:
-    """Poll ``condition()`` until it holds or the time is up; return whether it held."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        page.wait_for_timeout(250)
-    return bool(condition())
 
 
 def _wait_until_atoms_fill_the_canvas(page, timeout_s: float = 120.0) -> tuple[float, float, float]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_helpers import wait_until
 from conftest import wait_for_voila
 
 NOTEBOOK = "08_tslpp_structure_analysis.ipynb"
@@ -21,16 +21,6 @@ def _pixels(locator) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=float)
-
-
-def _wait_for(condition, page, timeout_s: float = 60.0) -> bool:
-    """Poll ``condition()`` until it holds or the time is up; return whether it held."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        page.wait_for_timeout(250)
-    return bool(condition())
 
 
 def _lasso(page, box: dict) -> None:
@@ -67,7 +57,7 @@ def test_lasso_on_the_map_highlights_atoms_in_3d(voila_server, browser_context):
     try:
         view = page.locator(".mi-structure-view").first
         view.scroll_into_view_if_needed()
-        assert _wait_for(lambda: _pixels(view).std() > 5, page), "the 3D view is blank"
+        wait_until(page, lambda: _pixels(view).std() > 5, message="a drawn (not blank) 3D view")
         before = _pixels(view)
         maps = page.locator(".mi-maps-pane").first
         maps.scroll_into_view_if_needed()
@@ -76,7 +66,7 @@ def test_lasso_on_the_map_highlights_atoms_in_3d(voila_server, browser_context):
         def changed() -> float:
             return float((np.abs(_pixels(view) - before).sum(axis=2) > 30).mean())
 
-        assert _wait_for(lambda: changed() > 0.01, page), f"only {changed():.2%} changed"
+        wait_until(page, lambda: changed() > 0.01, message="the 3D view recoloured (1 % of pixels)")
         if ARTIFACTS_WANTED:
             ARTIFACTS.mkdir(exist_ok=True)
             page.locator(".mi-structure-map").first.screenshot(path=str(ARTIFACTS / "lab08.png"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 
 import ase.io
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from sklearn.metrics import adjusted_rand_score, confusion_matrix
+from widget_helpers import upload as upload_file
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.embedding.structure_map import (
@@ -232,15 +232,7 @@ def test_bad_values_from_python_raise(explorer):
 
 
 def _upload(explorer, name: str, content: bytes) -> None:
-    explorer._upload.value = (
-        {
-            "name": name,
-            "type": "",
-            "size": len(content),
-            "content": memoryview(content),
-            "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-        },
-    )
+    upload_file(explorer._upload, name, content)
 
 
 def test_upload_garbage_keeps_the_previous_result(explorer):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from widget_helpers import upload as upload_file
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.structure import (
@@ -28,15 +28,7 @@ def explorer():
 
 def _upload(explorer, name: str, content: bytes) -> None:
     """What the browser does when a user picks a file."""
-    explorer._upload.value = (
-        {
-            "name": name,
-            "type": "",
-            "size": len(content),
-            "content": memoryview(content),
-            "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
-        },
-    )
+    upload_file(explorer._upload, name, content)
 
 
 # --------------------------------------------------------------------------- coordination

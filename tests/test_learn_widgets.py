@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import numpy as np
 import pytest
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
+from widget_helpers import upload as upload_file
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.learn import load_alloy_features, make_classifier, make_regressor
@@ -34,15 +33,7 @@ def explorer(alloy_split):
 
 
 def _upload(explorer, name: str, content: bytes) -> None:
-    explorer.upload.value = (
-        {
-            "name": name,
-            "type": "text/csv",
-            "size": len(content),
-            "content": memoryview(content),
-            "last_modified": datetime.datetime.now(datetime.timezone.utc),
-        },
-    )
+    upload_file(explorer.upload, name, content)
 
 
 def test_result_is_sklearns_permutation_importance(explorer):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import html
 
 import numpy as np
 import pytest
 from browser_helpers import wait_until
+from widget_helpers import upload as upload_file
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.active.widgets import PhaseDiagramLab, plot_coordinates
@@ -20,14 +20,7 @@ def lab():
 
 def upload(lab, content: bytes, name: str) -> None:
     """Deliver a file through the lab's upload button, as the browser does."""
-    entry = {
-        "name": name,
-        "type": "text/csv",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": datetime.datetime.now(tz=datetime.timezone.utc),
-    }
-    lab.upload.value = (entry,)
+    upload_file(lab.upload, name, content)
 
 
 def test_step_measures_the_highlighted_proposal(lab):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from widget_helpers import upload as upload_file
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.spectra import compare_phases, make_spectral_image, make_spectrum
@@ -15,14 +15,7 @@ from mi_widgets.viz import UPLOAD_LIMIT_BYTES
 
 
 def _upload(widget, name: str, content: bytes, size: int | None = None) -> None:
-    entry = {
-        "name": name,
-        "type": "text/csv",
-        "size": size or len(content),
-        "content": memoryview(content),
-        "last_modified": datetime.datetime(2026, 1, 1),
-    }
-    widget.upload.value = (entry,)
+    upload_file(widget.upload, name, content, size=size)
 
 
 @pytest.fixture
