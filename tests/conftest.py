@@ -54,6 +54,16 @@ CONSOLE_NOISE = (
 )
 
 
+def run_script(name: str, *args: object) -> subprocess.CompletedProcess:
+    """Run ``scripts/<name>`` with this interpreter, the checkout first on the import path.
+
+    Raises ``CalledProcessError`` (with the script's output) if it fails.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(ROOT / "scripts" / name), *map(str, args)]
+    return subprocess.run(command, check=True, capture_output=True, cwd=ROOT, env=env)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +10,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.io import read
+from conftest import run_script
 
 from mi_widgets._errors import MIInputError
 from mi_widgets.bayesopt.data import (
@@ -98,19 +96,7 @@ def test_data_file_energies_are_physical_and_reproduced(tmp_path):
     structure = read(GRAIN_BOUNDARY_STRUCTURE)
     assert structure.info["energy_J_m2"] == pytest.approx(best, abs=1e-6)
     # a regenerated small grid (a subset of the rows) gives the same energies
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_grain_boundary.py"),
-            "--small",
-            "--out",
-            str(tmp_path),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    run_script("make_grain_boundary.py", "--small", "--out", tmp_path)
     with (tmp_path / GRAIN_BOUNDARY_CSV.name).open() as handle:
         small = list(csv.DictReader(handle))
     with GRAIN_BOUNDARY_CSV.open() as handle:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from ase.build import bulk
+from conftest import run_script
 
 from mi_widgets.learn import load_alloys, load_element_table, read_table
 
@@ -20,17 +20,7 @@ import make_alloy_data  # noqa: E402
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("alloys") / "small.csv"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_alloy_data.py"),
-            "--small",
-            "--out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    run_script("make_alloy_data.py", "--small", "--out", out)
     return read_table(out), read_table(out.with_name("small_emt_unfair.csv"))
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_script
 
 from mi_widgets import MIInputError
 from mi_widgets.spin import magnetization, spin_gap
@@ -24,13 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_script_regenerates_the_committed_files(tmp_path):
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_spin_data.py"), "--out", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    run_script("make_spin_data.py", "--out", tmp_path)
     for path in tmp_path.iterdir():
         assert path.read_bytes() == (ROOT / "data" / path.name).read_bytes(), path.name
 

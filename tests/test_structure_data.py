@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import ase.io
 import numpy as np
 import pytest
 from ase.build import bulk
+from conftest import run_script
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,13 +103,7 @@ def test_arbitrary_bytes_never_escape_as_another_error(content):
 
 
 def test_make_si_md_small_run_writes_every_kind(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "make_si_md.py"), "--small", "--out", tmp_path],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
+    run_script("make_si_md.py", "--small", "--out", tmp_path)
     for kind in SI_MD_KINDS:
         frames = read_trajectory(tmp_path / f"si_md_{kind}.extxyz")
         assert all(len(f) == 64 for f in frames)
@@ -196,14 +188,7 @@ def test_vink_amorphous_si_is_fourfold_like_real_a_si():
 
 
 def test_make_si_amorphous_vink_small_run(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    script = REPO / "scripts" / "make_si_amorphous_vink.py"
-    subprocess.run(
-        [sys.executable, str(script), "--small", "--out", tmp_path],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
+    run_script("make_si_amorphous_vink.py", "--small", "--out", tmp_path)
     frames = read_trajectory(tmp_path / "si_md_amorphous_vink_300K.extxyz")
     assert len(frames) == 2 and all(len(f) == 64 for f in frames)
     assert frames[0].info["potential"].startswith("Stillinger-Weber, Vink")
