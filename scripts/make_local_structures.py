@@ -41,12 +41,12 @@ from pathlib import Path
 
 import ase.io
 import numpy as np
-from ase import Atoms, units
+from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.constraints import FixAtoms
-from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
+from make_si_md import thermostat
 
 SEED = 2027
 TIMESTEP_FS = 5.0
@@ -82,13 +82,8 @@ def run_md(atoms: Atoms, temperature: float, steps: int, rng: np.random.Generato
     if not atoms.has("momenta") or not np.any(atoms.get_momenta()):
         thermalize_momenta(atoms, temperature_K=temperature, rng=rng)
         Stationary(atoms)
-    dyn = Langevin(
-        atoms,
-        TIMESTEP_FS * units.fs,
-        temperature_K=temperature,
-        friction=FRICTION_PER_FS / units.fs,
-        rng=rng,
-        fixcm=False,
+    dyn = thermostat(
+        atoms, temperature, rng, timestep_fs=TIMESTEP_FS, friction_per_fs=FRICTION_PER_FS
     )
     dyn.run(steps)
     return atoms

@@ -87,12 +87,20 @@ def snapshot(atoms: Atoms, **info) -> Atoms:
     return frame
 
 
-def thermostat(atoms: Atoms, temperature: float, rng: np.random.Generator) -> Langevin:
+def thermostat(
+    atoms: Atoms,
+    temperature: float,
+    rng: np.random.Generator,
+    *,
+    timestep_fs: float = TIMESTEP_FS,
+    friction_per_fs: float = FRICTION_PER_FS,
+) -> Langevin:
+    """Langevin NVT at ``temperature`` (K), the centre of mass free to move."""
     return Langevin(
         atoms,
-        TIMESTEP_FS * units.fs,
+        timestep_fs * units.fs,
         temperature_K=temperature,
-        friction=FRICTION_PER_FS / units.fs,
+        friction=friction_per_fs / units.fs,
         fixcm=False,
         rng=rng,
     )

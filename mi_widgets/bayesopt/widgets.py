@@ -372,24 +372,12 @@ class BOLab(LabApp):
         )
         lo, hi = float(np.nanmin(gb.values)), float(np.nanmax(gb.values))
         parity.line([lo, hi], [lo, hi], color="#777777", line_dash="dashed")
-        parity.scatter(
-            "t",
-            "p",
-            source=self.src_parity["linear"],
-            size=5,
-            color=_ORANGE,
-            alpha=0.6,
-            legend_label="linear model",
-        )
-        parity.scatter(
-            "t",
-            "p",
-            source=self.src_parity["gp"],
-            size=5,
-            color=_BLUE,
-            alpha=0.6,
-            legend_label="Gaussian process",
-        )
+        for model, color, label in (
+            ("linear", _ORANGE, "linear model"),
+            ("gp", _BLUE, "Gaussian process"),
+        ):
+            parity.scatter("t", "p", source=self.src_parity[model], size=5, color=color,
+                           alpha=0.6, legend_label=label)  # fmt: skip
         style_legend(parity, "top_left")
         self.parity_pane = bokeh_pane(parity)
         self.parity_pane.add_class("mi-bo-parity")
