@@ -1,4 +1,4 @@
-"""Approximate neighbours (random-projection forest + NN-descent) against exact search."""
+"""Neighbour searches against exact search: NN-descent (approximate) and k-means cells (exact)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from mi_widgets._errors import MIInputError
 from mi_widgets.embedding import TSLPP
 from mi_widgets.embedding.ann import approximate_knn, knn_recall
-from mi_widgets.embedding.lpp import APPROXIMATE_MIN_SAMPLES, _search_kind
+from mi_widgets.embedding.cells import cell_knn
+from mi_widgets.embedding.lpp import CELL_SEARCH_MIN_SAMPLES, _search_kind
 from mi_widgets.embedding.structure_map import LAAFSettings
 from mi_widgets.structure import load_si_md
 
@@ -78,8 +79,8 @@ def test_auto_search_chooses_by_size_and_shape():
     blobs = np.array([10.0, 9.0] + [1.0] * 98)  # separated clusters, isotropic inside
     assert _search_kind(10**5, smooth, "auto") == "tree"
     assert _search_kind(1000, blobs, "auto") == "brute"
-    assert _search_kind(APPROXIMATE_MIN_SAMPLES, blobs, "auto") == "approximate"
-    assert _search_kind(10**5, blobs, "exact") == "brute"
+    assert _search_kind(CELL_SEARCH_MIN_SAMPLES, blobs, "auto") == "cells"
+    assert _search_kind(10**5, blobs, "exact") == "cells"
     assert _search_kind(100, smooth, "approximate") == "approximate"
 
 
@@ -90,3 +91,38 @@ def test_bad_input_is_refused():
         TSLPP(2, neighbors="fast").fit(np.random.default_rng(0).normal(size=(50, 4)))
     with pytest.raises(MIInputError, match="one row per point"):
         knn_recall(np.zeros((2, 1)), np.zeros((3, 1)))
+
+
+# --------------------------------------------------------------------------- exact cell search
+@pytest.mark.parametrize(
+    ("X", "n_cells"),
+    [
+        (make_blobs(4000, 100, centers=3, random_state=0)[0], 16),  # prunes the far clusters
+        (np.random.default_rng(1).normal(size=(1500, 40)), 9),  # no structure: all cells visited
+        (np.random.default_rng(2).integers(0, 3, size=(800, 5)).astype(float), 7),  # many ties
+    ],
+)
+def test_cell_search_is_exact(X, n_cells):
+    k = 7
+    idx, d2 = cell_knn(X, k, n_cells=n_cells, random_state=5)
+    exact_d2, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    # the same distances (indices may differ only between equally distant points)
+    np.testing.assert_allclose(d2, exact_d2[:, 1:] ** 2, rtol=1e-9, atol=1e-9)
+    assert not np.any(idx == np.arange(len(X))[:, None])
+    assert all(len(set(row)) == k for row in idx)
+
+
+def test_cell_search_recall_on_gaussian_clusters_where_nn_descent_misses():
+    X, _ = make_blobs(6000, 100, centers=3, random_state=0)
+    exact = _exact(X, 7)
+    assert knn_recall(cell_knn(X, 7)[0], exact) == 1.0
+    assert knn_recall(approximate_knn(X, 7)[0], exact) < 0.9  # why "auto" does not use it
+
+
+def test_cell_search_bad_input():
+    with pytest.raises(MIInputError, match="at least two points"):
+        cell_knn(np.zeros((1, 3)), 1)
+    with pytest.raises(MIInputError, match="n_neighbors"):
+        cell_knn(np.zeros((4, 3)), 4)
+    with pytest.raises(MIInputError, match=r"NaN|finite"):
+        cell_knn(np.full((4, 3), np.nan), 1)

@@ -5,6 +5,7 @@ The widget (:class:`mi_widgets.embedding.widgets.StructureMapExplorer`) lives in
 """
 
 from mi_widgets.embedding.ann import approximate_knn, knn_recall
+from mi_widgets.embedding.cells import cell_knn
 from mi_widgets.embedding.lpp import (
     LPP,
     TSLPP,
@@ -32,6 +33,7 @@ __all__ = [
     "StructureMap",
     "TSLPPSearchResult",
     "approximate_knn",
+    "cell_knn",
     "check_frames",
     "classify_frames",
     "compare_maps",

@@ -20,9 +20,9 @@ result is checked against exact search in the tests and in
 ``benchmarks/bench_structure.py``: recall >= 0.99 on the lab's LAAF data and
 the same downstream accuracy on Gaussian clusters. On intrinsically
 high-dimensional data (isotropic 100-D Gaussians, where all distances are
-within a few per cent of each other) NN-descent finds only part of the exact
-neighbours; a graph for LPP needs near neighbours, not the exact ones, and
-the maps and their accuracy are unchanged.
+within a few per cent of each other) NN-descent finds only about 40 % of the
+exact neighbours, so TS-LPP's default search there is the exact cell search of
+:mod:`mi_widgets.embedding.cells`; this one is used when asked for.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from mi_widgets._errors import MIInputError, check_finite_array, check_positive_int
 
-__all__ = ["approximate_knn", "knn_recall"]
+__all__ = ["approximate_knn", "knn_recall", "pair_squared_distances"]
 
 _BLOCK_ELEMENTS = 2**22  # floats gathered at once when measuring candidate distances
 
@@ -107,7 +107,7 @@ def approximate_knn(
         if changed <= tol * n * k:
             break
     # exact squared distances (no cancellation) for the neighbours kept
-    d2 = _exact_squared_distances(X, indices)
+    d2 = pair_squared_distances(X, indices)
     order = np.argsort(d2, axis=1, kind="stable")
     return np.take_along_axis(indices, order, axis=1), np.take_along_axis(d2, order, axis=1)
 
@@ -275,8 +275,16 @@ def _row_overlap(a: np.ndarray, b: np.ndarray) -> int:
     return int(same.sum())
 
 
-def _exact_squared_distances(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """|x_i - x_j|^2 from differences (no cancellation), in blocks of rows."""
+def pair_squared_distances(points: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """``|x_i - x_j|^2`` for every candidate ``j`` of row ``i``, from differences (no
+    cancellation), in blocks of rows.
+
+    Examples
+    --------
+    >>> pair_squared_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[1], [0]]))
+    array([[25.],
+           [25.]])
+    """
     d2 = np.empty(candidates.shape)
     block = max(1, _BLOCK_ELEMENTS // (candidates.shape[1] * points.shape[1]))
     for start in range(0, len(points), block):
