@@ -253,7 +253,9 @@ class HamiltonianEstimator:
         The coupling box (meV), one interval for all or one per name.
     optimizer : {"bo", "lbfgs", "grid", "random"}, default "bo"
     n_calls : int, default 300
-        Forward-call budget of "bo", "grid" and "random".
+        Forward-call budget of "bo", "grid" and "random" ("bo": a third, at most 100, for
+        Bayesian optimisation, the rest for L-BFGS-B polishes, where one call gives E(x)
+        and its gradient).
     n_starts : int, default 20
         Starting points of the L-BFGS-B multistart.
     chi_temperatures, chi_observed : array_like, optional
@@ -529,8 +531,10 @@ class HamiltonianEstimator:
         if method == "lbfgs":
             return self._multistart(progress)
         if method == "bo":
-            # half of the budget for the global stage, at most 150 calls
-            n_global = max(2, min(150, n_calls // 2))
+            # a third of the budget for the global stage (at most 100 calls), the rest for
+            # polishes from distinct points: with the analytic gradient one polish costs
+            # some 25-55 calls, and E(x) has several valleys
+            n_global = max(2, min(100, n_calls // 3))
             searcher = BayesianCouplingSearch(
                 self, n_global=n_global, random_state=self.random_state
             )

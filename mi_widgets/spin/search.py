@@ -198,7 +198,7 @@ class BayesianCouplingSearch(_SteppedSearch):
     Parameters
     ----------
     estimator : HamiltonianEstimator
-    n_global : int, default 150
+    n_global : int, default 100
         Calls of the Bayesian-optimisation stage.
     n_candidates : int, default 1024
     n_initial : int, default 8
@@ -218,7 +218,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         self,
         estimator: HamiltonianEstimator,
         *,
-        n_global: int = 150,
+        n_global: int = 100,
         n_candidates: int = 1024,
         n_initial: int = 8,
         stage_calls: int | None = None,
