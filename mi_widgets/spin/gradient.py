@@ -93,7 +93,7 @@ def _sector_slopes(sector, vectors: np.ndarray, delta: float) -> np.ndarray:
     """<n|V_k|n> for every eigenvector (columns of ``vectors``), shape (n_couplings, dim)."""
     zz = sector.zz @ vectors**2
     if sector.dense:
-        xy = np.einsum("cab,an,bn->cn", sector.xy_dense, vectors, vectors, optimize=True)
+        xy = ((sector.xy_dense @ vectors) * vectors).sum(axis=1)
     else:
         xy = np.array([((m @ vectors) * vectors).sum(axis=0) for m in sector.xy])
     return -(delta * zz + xy)
