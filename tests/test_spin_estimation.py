@@ -197,10 +197,6 @@ def test_bayesian_optimisation_beats_random_search_at_300_calls():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="goal not met yet: in 300 calls one seed of three reaches the multistart optimum",
-    strict=False,
-)
 def test_bayesian_optimisation_reaches_the_multistart_optimum_in_300_calls():
     args, common, runs = _bo_runs()
     reference = HamiltonianEstimator(*args, optimizer="lbfgs", random_state=0, **common).fit()

@@ -14,9 +14,13 @@ residuals weighted by (sigma / sigma_chi)^2).
 
 * Searches (one forward call = one ED of every S^z sector, reused for all fields
   and temperatures): Bayesian optimisation with ``mi_widgets.bayesopt.BayesianOptimizer``
-  on scrambled Sobol candidates of a box that shrinks around the incumbent
-  (:class:`BayesianCouplingSearch`), multistart L-BFGS-B (finite-difference
-  gradients), a regular grid and uniform random points.
+  on scrambled Sobol candidates of a box that shrinks around the incumbent, then
+  L-BFGS-B polishes (:class:`BayesianCouplingSearch`), multistart L-BFGS-B, a regular
+  grid and uniform random points.
+* L-BFGS-B uses the analytic gradient dE/dx (:mod:`mi_widgets.spin.gradient`): the
+  diagonalisation with eigenvectors also gives each level's slope dE_n/dJ_k, hence
+  dM/dJ at every field and temperature, so one forward call yields E(x) and its
+  gradient and counts once (finite differences would cost n_couplings + 1 calls).
 * The regularisation strength is read at the elbow of chi^2(x*_lambda) against
   2 sigma^2 lambda (:meth:`HamiltonianEstimator.elbow`).
 * The noise is chosen at the minimum of the free energy
@@ -50,6 +54,7 @@ from mi_widgets.spin.ed import (
     energy_levels,
     spin_gap,
 )
+from mi_widgets.spin.gradient import curves_with_gradients, levels_with_slopes
 from mi_widgets.spin.search import (
     BayesianCouplingSearch,
     GridCouplingSearch,
@@ -248,7 +253,9 @@ class HamiltonianEstimator:
         The coupling box (meV), one interval for all or one per name.
     optimizer : {"bo", "lbfgs", "grid", "random"}, default "bo"
     n_calls : int, default 300
-        Forward-call budget of "bo", "grid" and "random".
+        Forward-call budget of "bo", "grid" and "random" ("bo": a third, at most 100, for
+        Bayesian optimisation, the rest for L-BFGS-B polishes, where one call gives E(x)
+        and its gradient).
     n_starts : int, default 20
         Starting points of the L-BFGS-B multistart.
     chi_temperatures, chi_observed : array_like, optional
@@ -269,7 +276,8 @@ class HamiltonianEstimator:
     misfit_ : float
         chi^2 (sum of squared residuals) at the estimate.
     n_forward_calls_ : int
-        Forward calls made by ``fit``.
+        Forward calls made by ``fit``: one per E(x), and one per E(x) with its
+        gradient in L-BFGS-B (both come from the same diagonalisation).
     trace_ : SearchTrace
         Every point ``fit`` evaluated.
     local_fits_ : list of (numpy.ndarray, float)
@@ -446,6 +454,26 @@ class HamiltonianEstimator:
             value += self._chi_weight * float(((chi - self._chi) ** 2).sum())
         return value
 
+    def misfit_and_gradient(self, x: Sequence[float]) -> tuple[float, np.ndarray]:
+        """chi^2(x) and its gradient (per meV) from one forward call.
+
+        The diagonalisation that gives the levels also gives their slopes dE_n/dJ_k, from
+        which dM/dJ follows at every field and temperature
+        (:mod:`mi_widgets.spin.gradient`): one forward call yields chi^2 and its gradient.
+        """
+        self._check()
+        self._calls = getattr(self, "_calls", 0) + 1
+        spectrum = levels_with_slopes(self.cluster, self.as_dict(x), self.delta)
+        m, dm, chi, dchi = curves_with_gradients(spectrum, self._b, self._t, self.g, self._chi_t)
+        residual = m - self._m
+        value = float((residual**2).sum())
+        grad = 2 * (dm * residual).sum(axis=(1, 2))
+        if chi is not None:
+            residual = chi - self._chi
+            value += self._chi_weight * float((residual**2).sum())
+            grad = grad + 2 * self._chi_weight * (dchi * residual).sum(axis=1)
+        return value, grad
+
     def penalty(self, x: Sequence[float], *, smooth: float = 0.0) -> float:
         """R(x): sum x^2 (l2) or sum |x| (l1; sqrt(x^2 + smooth^2) when smoothed)."""
         x = np.asarray(x, float)
@@ -453,12 +481,37 @@ class HamiltonianEstimator:
             return float((x**2).sum())
         return float(np.sqrt(x**2 + smooth**2).sum()) if smooth else float(np.abs(x).sum())
 
+    def penalty_gradient(self, x: Sequence[float], *, smooth: float = 0.0) -> np.ndarray:
+        """dR/dx: 2 x (l2); sign(x), a subgradient (l1), or x / sqrt(x^2 + smooth^2)."""
+        x = np.asarray(x, float)
+        if self.prior == "l2":
+            return 2 * x
+        return x / np.sqrt(x**2 + smooth**2) if smooth else np.sign(x)
+
     def energy(self, x: Sequence[float], *, lam: float | None = None) -> float:
         """E(x) = chi^2 / (2 sigma^2) + lambda R(x)."""
         self._check()
         lam = self.lam if lam is None else lam
         value = self.misfit(x) / (2 * self._sigma**2)
         return value + lam * self.penalty(x) if lam else value
+
+    def energy_and_gradient(
+        self, x: Sequence[float], *, lam: float | None = None, smooth: float = 0.0
+    ) -> tuple[float, np.ndarray]:
+        """E(x) and dE/dx (per meV) from one forward call (see :meth:`misfit_and_gradient`).
+
+        The L1 prior contributes its subgradient sign(x) (or the smoothed
+        x / sqrt(x^2 + smooth^2), with the smoothed penalty in E).
+        """
+        self._check()
+        lam = self.lam if lam is None else lam
+        chi2, grad = self.misfit_and_gradient(x)
+        value = chi2 / (2 * self._sigma**2)
+        grad = grad / (2 * self._sigma**2)
+        if lam:
+            value += lam * self.penalty(x, smooth=smooth)
+            grad = grad + lam * self.penalty_gradient(x, smooth=smooth)
+        return value, grad
 
     # --------------------------------------------------------------- search
     def _to_x(self, u: np.ndarray) -> np.ndarray:
@@ -478,8 +531,10 @@ class HamiltonianEstimator:
         if method == "lbfgs":
             return self._multistart(progress)
         if method == "bo":
-            # half of the budget for the global stage, at most 150 calls
-            n_global = max(2, min(150, n_calls // 2))
+            # a third of the budget for the global stage (at most 100 calls), the rest for
+            # polishes from distinct points: with the analytic gradient one polish costs
+            # some 25-55 calls, and E(x) has several valleys
+            n_global = max(2, min(100, n_calls // 3))
             searcher = BayesianCouplingSearch(
                 self, n_global=n_global, random_state=self.random_state
             )
@@ -496,16 +551,15 @@ class HamiltonianEstimator:
 
         def objective(u):
             x = self._to_x(u)
-            value = self.misfit(x) / (2 * self._sigma**2)
-            if lam:
-                value += lam * self.penalty(x, smooth=smooth)
+            value, grad = self.energy_and_gradient(x, lam=lam, smooth=smooth)
             xs.append(x)
             es.append(value)
-            return value
+            return value, grad * (self._hi - self._lo)
 
         result = minimize(
             objective,
             self._to_u(x0),
+            jac=True,
             method="L-BFGS-B",
             bounds=[(0.0, 1.0)] * len(self.names),
             options={"maxiter": 200, "ftol": ftol, "gtol": 1e-8},

@@ -187,7 +187,8 @@ class BayesianCouplingSearch(_SteppedSearch):
     the points already evaluated inside it are told to a new optimizer.
 
     Polish stage (after ``n_global`` calls): a candidate set is finite and E(x)
-    has narrow valleys, so L-BFGS-B (finite-difference gradients) descends from
+    has narrow valleys, so L-BFGS-B (analytic gradient: E(x) and dE/dx from one
+    forward call) descends from
     the best point found so far; when it has converged, the next polish starts
     from the best evaluated point farther than ``separation`` (box-scaled) from
     every earlier start and optimum, and so on until the budget is spent. Each
@@ -197,7 +198,7 @@ class BayesianCouplingSearch(_SteppedSearch):
     Parameters
     ----------
     estimator : HamiltonianEstimator
-    n_global : int, default 150
+    n_global : int, default 100
         Calls of the Bayesian-optimisation stage.
     n_candidates : int, default 1024
     n_initial : int, default 8
@@ -217,7 +218,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         self,
         estimator: HamiltonianEstimator,
         *,
-        n_global: int = 150,
+        n_global: int = 100,
         n_candidates: int = 1024,
         n_initial: int = 8,
         stage_calls: int | None = None,
