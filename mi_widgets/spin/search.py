@@ -290,7 +290,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         Smallest box-scaled distance of a new polish start from earlier starts and ends.
     polish_calls : int, default 30
         Forward calls of one polish at most.
-    near : float, default 0.05
+    near : float, default 0.1
         A polish stops within this box-scaled distance of an earlier polish's end.
     acquisition : {"EI", "PI", "UCB", "TS"}, default "EI"
         Passed to ``BayesianOptimizer``.
@@ -310,7 +310,7 @@ class BayesianCouplingSearch(_SteppedSearch):
         shrink: float = 0.5,
         separation: float = 0.15,
         polish_calls: int = 30,
-        near: float = 0.05,
+        near: float = 0.1,
         acquisition: str = "EI",
         random_state: int | None = None,
     ):
