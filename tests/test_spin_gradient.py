@@ -67,10 +67,9 @@ def test_the_gradient_at_zero_temperature_is_zero_between_the_steps():
     assert np.array_equal(dm, np.zeros((1, 2)))
 
 
-@pytest.mark.parametrize("prior, lam", [("l2", 0.0), ("l2", 3.0), ("l1", 2.0)])
-def test_energy_gradient_matches_finite_differences(prior, lam):
+def _estimator(prior: str, lam: float):
+    """An estimator of M(B) and chi(T) data near the random cluster's couplings."""
     cluster, couplings = _random_cluster()
-    x = cluster.coupling_vector(couplings)
     truth = {name: value + 0.7 for name, value in couplings.items()}
     m = magnetization(cluster, truth, FIELDS, TEMPERATURES, delta=0.8)
     chi_t = np.array([5.0, 10.0, 40.0])
@@ -86,10 +85,33 @@ def test_energy_gradient_matches_finite_differences(prior, lam):
         chi_temperatures=chi_t,
         chi_observed=susceptibility(cluster, truth, chi_t, delta=0.8),
     )
+    return est, cluster.coupling_vector(couplings)
+
+
+@pytest.mark.parametrize("prior, lam", [("l2", 0.0), ("l2", 3.0), ("l1", 2.0)])
+def test_energy_gradient_matches_finite_differences(prior, lam):
+    est, x = _estimator(prior, lam)
     assert np.abs(x).min() > 10 * STEP  # |x| is differentiable here
     value, grad = est.energy_and_gradient(x)
     assert value == pytest.approx(est.energy(x), rel=1e-12)
     _close(grad, _central(est.energy, x))
+
+
+@pytest.mark.parametrize("prior, lam", [("l2", 0.0), ("l2", 3.0), ("l1", 0.0)])
+def test_residuals_give_the_energy_and_its_gradient_in_one_call(prior, lam):
+    est, x = _estimator(prior, lam)
+    est._calls = 0
+    r, jac = est.residuals_and_jacobian(x)
+    assert est._calls == 1 and jac.shape == (r.size, x.size)
+    value, grad = est.energy_and_gradient(x)
+    assert r @ r == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(2 * jac.T @ r, grad, rtol=1e-10, atol=1e-12 * np.abs(grad).max())
+
+
+def test_an_l1_prior_has_no_residual_form():
+    est, x = _estimator("l1", 2.0)
+    est._calls = 0
+    assert est.residuals_and_jacobian(x) is None and est._calls == 0
 
 
 def test_energy_and_gradient_is_one_forward_call_and_lbfgs_counts_them():

@@ -15,12 +15,13 @@ residuals weighted by (sigma / sigma_chi)^2).
 * Searches (one forward call = one ED of every S^z sector, reused for all fields
   and temperatures): Bayesian optimisation with ``mi_widgets.bayesopt.BayesianOptimizer``
   on scrambled Sobol candidates of a box that shrinks around the incumbent, then
-  L-BFGS-B polishes (:class:`BayesianCouplingSearch`), multistart L-BFGS-B, a regular
-  grid and uniform random points.
+  short bounded least-squares polishes (:class:`BayesianCouplingSearch`), multistart
+  L-BFGS-B, a regular grid and uniform random points.
 * L-BFGS-B uses the analytic gradient dE/dx (:mod:`mi_widgets.spin.gradient`): the
   diagonalisation with eigenvectors also gives each level's slope dE_n/dJ_k, hence
   dM/dJ at every field and temperature, so one forward call yields E(x) and its
-  gradient and counts once (finite differences would cost n_couplings + 1 calls).
+  gradient and counts once (finite differences would cost n_couplings + 1 calls); the
+  same call gives the residuals' Jacobian, which the least-squares polishes use.
 * The regularisation strength is read at the elbow of chi^2(x*_lambda) against
   2 sigma^2 lambda (:meth:`HamiltonianEstimator.elbow`).
 * The noise is chosen at the minimum of the free energy
@@ -254,8 +255,8 @@ class HamiltonianEstimator:
     optimizer : {"bo", "lbfgs", "grid", "random"}, default "bo"
     n_calls : int, default 300
         Forward-call budget of "bo", "grid" and "random" ("bo": a third, at most 100, for
-        Bayesian optimisation, the rest for L-BFGS-B polishes, where one call gives E(x)
-        and its gradient).
+        Bayesian optimisation, the rest for least-squares polishes of at most 30 calls,
+        where one call gives the residuals and their Jacobian).
     n_starts : int, default 20
         Starting points of the L-BFGS-B multistart.
     chi_temperatures, chi_observed : array_like, optional
@@ -474,6 +475,38 @@ class HamiltonianEstimator:
             grad = grad + 2 * self._chi_weight * (dchi * residual).sum(axis=1)
         return value, grad
 
+    def residuals_and_jacobian(self, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Residuals r(x) with E(x) = sum r^2, and dr/dx (per meV), from one forward call.
+
+        The M residuals (and the weighted chi residuals) are divided by sqrt(2) sigma; an L2
+        prior adds sqrt(lambda) x. An L1 prior with lambda > 0 has no smooth residual form,
+        so then the answer is None (and no call is made).
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray) or None
+            r of shape (n_residuals,) and the Jacobian of shape (n_residuals, n_couplings).
+        """
+        self._check()
+        if self.lam and self.prior == "l1":
+            return None
+        self._calls = getattr(self, "_calls", 0) + 1
+        spectrum = levels_with_slopes(self.cluster, self.as_dict(x), self.delta)
+        m, dm, chi, dchi = curves_with_gradients(spectrum, self._b, self._t, self.g, self._chi_t)
+        parts = [(m - self._m).ravel()]
+        slopes = [dm.reshape(len(dm), -1).T]
+        if chi is not None:
+            weight = np.sqrt(self._chi_weight)
+            parts.append(weight * (chi - self._chi))
+            slopes.append(weight * dchi.T)
+        scale = np.sqrt(2) * self._sigma
+        r, jac = np.concatenate(parts) / scale, np.vstack(slopes) / scale
+        if self.lam:
+            x = np.asarray(x, float)
+            r = np.concatenate([r, np.sqrt(self.lam) * x])
+            jac = np.vstack([jac, np.sqrt(self.lam) * np.eye(x.size)])
+        return r, jac
+
     def penalty(self, x: Sequence[float], *, smooth: float = 0.0) -> float:
         """R(x): sum x^2 (l2) or sum |x| (l1; sqrt(x^2 + smooth^2) when smoothed)."""
         x = np.asarray(x, float)
@@ -532,8 +565,9 @@ class HamiltonianEstimator:
             return self._multistart(progress)
         if method == "bo":
             # a third of the budget for the global stage (at most 100 calls), the rest for
-            # polishes from distinct points: with the analytic gradient one polish costs
-            # some 25-55 calls, and E(x) has several valleys
+            # polishes of at most 30 calls (a least-squares descent that reaches the best
+            # valley does so in some 10-25), from the best point and then from
+            # quasi-random ones, since E(x) has several valleys
             n_global = max(2, min(100, n_calls // 3))
             searcher = BayesianCouplingSearch(
                 self, n_global=n_global, random_state=self.random_state

@@ -1,7 +1,7 @@
 """The searches of the Hamiltonian estimator, stepped one forward call at a time.
 
 Bayesian optimisation with :class:`mi_widgets.bayesopt.BayesianOptimizer` on scrambled Sobol
-candidates of a box that shrinks around the incumbent, then L-BFGS-B polish
+candidates of a box that shrinks around the incumbent, then short least-squares polishes
 (:class:`BayesianCouplingSearch`); a regular grid (:class:`GridCouplingSearch`) and uniform
 random points (:class:`RandomCouplingSearch`). Each keeps a :class:`SearchTrace` of every
 forward call, so an app can step it and draw its best-so-far curve.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.optimize import least_squares, minimize
 from scipy.stats import qmc
 
 from mi_widgets._errors import MIInputError, check_positive_int
@@ -75,6 +76,82 @@ def _sobol(n: int, dim: int, seed: int | None) -> np.ndarray:
     """The first ``n`` points of a scrambled Sobol sequence in the unit cube."""
     m = max(int(np.ceil(np.log2(n))), 0)
     return qmc.Sobol(dim, scramble=True, seed=seed).random_base2(m)[:n]
+
+
+class _Stop(Exception):
+    """Ends a polish from inside its objective."""
+
+
+def _polish(estimator, x0, max_calls: int, ends, near: float):
+    """A local descent from ``x0``, cut short after ``max_calls`` forward calls.
+
+    Bounded least squares (trust-region reflective, ``scipy.optimize.least_squares``) on
+    the residuals and their Jacobian from one forward call; L-BFGS-B on E(x) and dE/dx
+    when E(x) has no residual form (an L1 prior). The descent also stops when its last
+    point is within ``near`` (box-scaled) of one of ``ends``, the ends of earlier
+    polishes: it is going down a valley already known.
+
+    Returns
+    -------
+    (list of numpy.ndarray, list of float)
+        Every point evaluated and its E(x).
+    """
+    est = estimator
+    xs: list[np.ndarray] = []
+    es: list[float] = []
+    residual_form = not (est.lam and est.prior == "l1")
+
+    def call(u):
+        if len(es) >= max_calls or (xs and _within(est._to_u(xs[-1]), ends, near)):
+            raise _Stop
+        x = est._to_x(u)
+        if residual_form:
+            r, jac = est.residuals_and_jacobian(x)
+            value, slope = float(r @ r), jac * (est._hi - est._lo)
+        else:
+            value, grad = est.energy_and_gradient(x)
+            slope = grad * (est._hi - est._lo)
+        xs.append(x)
+        es.append(value)
+        return (r, slope) if residual_form else (value, slope)
+
+    u0 = est._to_u(x0)
+    try:
+        if residual_form:
+            _least_squares(call, u0)
+        else:
+            minimize(call, u0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * u0.size)
+    except _Stop:
+        pass
+    return xs, es
+
+
+def _within(u: np.ndarray, points, distance: float) -> bool:
+    """True when ``u`` is closer than ``distance`` to one of ``points``."""
+    return any(np.linalg.norm(u - a) < distance for a in points)
+
+
+def _least_squares(call, u0: np.ndarray) -> None:
+    """least_squares on the unit box, residuals and Jacobian from one ``call`` per point."""
+    cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+    def both(u):
+        key = np.asarray(u, float).tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = call(u)
+        return cache[key]
+
+    least_squares(
+        lambda u: both(u)[0],
+        u0,
+        jac=lambda u: both(u)[1],
+        bounds=(0.0, 1.0),
+        method="trf",
+        xtol=1e-8,
+        ftol=1e-8,
+        gtol=1e-10,
+    )
 
 
 class _SteppedSearch:
@@ -187,13 +264,17 @@ class BayesianCouplingSearch(_SteppedSearch):
     the points already evaluated inside it are told to a new optimizer.
 
     Polish stage (after ``n_global`` calls): a candidate set is finite and E(x)
-    has narrow valleys, so L-BFGS-B (analytic gradient: E(x) and dE/dx from one
-    forward call) descends from
-    the best point found so far; when it has converged, the next polish starts
-    from the best evaluated point farther than ``separation`` (box-scaled) from
-    every earlier start and optimum, and so on until the budget is spent. Each
-    polish's calls are replayed one per step, so E(x) best-so-far against forward
-    calls counts every call of both stages.
+    has narrow valleys, so a local descent follows: bounded least squares on the
+    residuals, whose Jacobian comes with them from one forward call (L-BFGS-B on
+    E(x) and dE/dx under an L1 prior). The first polish starts from the best point
+    of the global stage; E(x) has several valleys and the global stage's best
+    points tend to lie in one of them, so the later polishes start from
+    quasi-random (Sobol) points of the box farther than ``separation`` (box-scaled)
+    from every earlier start and end. Each polish stops after ``polish_calls``
+    calls, or as soon as it comes within ``near`` of an earlier polish's end (a
+    valley already known), and so on until the budget is spent. Each polish's
+    calls are replayed one per step, so E(x) best-so-far against forward calls
+    counts every call of both stages.
 
     Parameters
     ----------
@@ -206,7 +287,11 @@ class BayesianCouplingSearch(_SteppedSearch):
         Calls per box stage (default: one stage, the whole box).
     shrink : float, default 0.5
     separation : float, default 0.15
-        Smallest box-scaled distance of a new polish start from earlier ones.
+        Smallest box-scaled distance of a new polish start from earlier starts and ends.
+    polish_calls : int, default 30
+        Forward calls of one polish at most.
+    near : float, default 0.1
+        A polish stops within this box-scaled distance of an earlier polish's end.
     acquisition : {"EI", "PI", "UCB", "TS"}, default "EI"
         Passed to ``BayesianOptimizer``.
     random_state : int or None
@@ -224,6 +309,8 @@ class BayesianCouplingSearch(_SteppedSearch):
         stage_calls: int | None = None,
         shrink: float = 0.5,
         separation: float = 0.15,
+        polish_calls: int = 30,
+        near: float = 0.1,
         acquisition: str = "EI",
         random_state: int | None = None,
     ):
@@ -242,17 +329,22 @@ class BayesianCouplingSearch(_SteppedSearch):
             raise MIInputError(f"shrink must be between 0 and 1; got {shrink!r}.")
         self.shrink = float(shrink)
         self.separation = float(separation)
+        self.polish_calls = check_positive_int(polish_calls, "polish_calls", minimum=2)
+        self.near = float(near)
         self.stage = 0
         self.polish_starts: list[np.ndarray] = []
         self._polish: list[tuple[np.ndarray, float]] = []
         self._avoid: list[np.ndarray] = []
+        self._ends: list[np.ndarray] = []
         self._lo0, self._hi0 = estimator.box
         self._half = (self._hi0 - self._lo0) / 2
+        seed = None if random_state is None else random_state + 104729
+        self._starts = self._lo0 + _sobol(256, self._lo0.size, seed) * (self._hi0 - self._lo0)
         self._new_stage((self._lo0 + self._hi0) / 2)
 
     @property
     def phase(self) -> str:
-        """``"global"`` (Bayesian optimisation) or ``"polish"`` (L-BFGS-B)."""
+        """``"global"`` (Bayesian optimisation) or ``"polish"`` (local descents)."""
         return "global" if self.n_calls < self.n_global else "polish"
 
     def _new_stage(self, centre: np.ndarray) -> None:
@@ -292,12 +384,16 @@ class BayesianCouplingSearch(_SteppedSearch):
         self._n_told += 1
 
     def _polish_start(self) -> np.ndarray | None:
+        """The best global-stage point for the first polish, then quasi-random points."""
+        if not self.polish_starts:
+            order = iter(np.argsort(self._e[: self.n_global]))
+            pool = (self._x[k] for k in order)
+        else:
+            pool = iter(self._starts)
         est = self.estimator
-        order = np.argsort(self._e[: self.n_global])
-        for k in order:
-            u = est._to_u(self._x[k])
-            if all(np.linalg.norm(u - a) > self.separation for a in self._avoid):
-                return self._x[k]
+        for x in pool:
+            if all(np.linalg.norm(est._to_u(x) - a) > self.separation for a in self._avoid):
+                return x
         return None
 
     def _next_polish(self) -> None:
@@ -307,10 +403,12 @@ class BayesianCouplingSearch(_SteppedSearch):
                 raise MIInputError("every promising start has been polished; no call is left.")
             est = self.estimator
             before = getattr(est, "_calls", 0)
-            x, _, xs, es = est._local(start, est.lam, ftol=1e-9)
+            xs, es = _polish(est, start, self.polish_calls, self._ends, self.near)
             est._calls = before  # the calls are counted when replayed below
+            end = xs[int(np.argmin(es))]
             self.polish_starts.append(np.array(start))
-            self._avoid += [est._to_u(start), est._to_u(x)]
+            self._avoid += [est._to_u(start), est._to_u(end)]
+            self._ends.append(est._to_u(end))
             self._polish = list(zip(xs, es, strict=True))
         x, e = self._polish.pop(0)
         self.estimator._calls = getattr(self.estimator, "_calls", 0) + 1
