@@ -13,6 +13,11 @@ every Voila option. Differences from ``voila``:
 * The app page sets the ``_xsrf`` cookie, so the shutdown request that Voila's
   page sends when its tab closes (``navigator.sendBeacon`` with that cookie's
   value) is accepted and the tab's kernel is freed at once.
+* With pre-heated kernels (``--preheat_kernel=True``, ``mi-lab --classroom``), a
+  page gets a kernel that has finished its notebook when the pool has one (Voila
+  takes the oldest, which may still be running it or waiting to start), and the
+  log says when each pooled kernel has run its notebook ("Pre-heated kernel ...
+  is ready").
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import json
 import sys
 
 import tornado.web
+import voila.app
 from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler, WebsocketHandler
+from voila.voila_kernel_manager import voila_kernel_manager_factory
 
 __all__ = [
     "KERNEL_PROTOCOL",
@@ -131,8 +138,53 @@ class AppPageHandler(TornadoVoilaHandler):
         return await super().get(path)
 
 
+def _is_ready(pool_item) -> bool:
+    """Whether a pool entry's kernel has started and finished running its notebook."""
+    if not pool_item.done() or pool_item.cancelled() or pool_item.exception() is not None:
+        return False
+    return pool_item.result()["task"].done()
+
+
+def kernel_manager_factory(base_class, preheat_kernel, default_pool_size, page_config_hook=None):
+    """Voila's kernel manager class, whose pools hand out ready kernels first and log them."""
+    manager = voila_kernel_manager_factory(
+        base_class, preheat_kernel, default_pool_size, page_config_hook
+    )
+    if not preheat_kernel:
+        return manager
+
+    class ReadyFirstKernelManager(manager):
+        """Voila's ``VoilaKernelManager`` (its config section name still applies)."""
+
+        async def _initialize(self, notebook_path, kernel_id=None, **kwargs):
+            content = await super()._initialize(notebook_path, kernel_id, **kwargs)
+            content["task"].add_done_callback(
+                lambda _: self.log.info(
+                    "Pre-heated kernel %s for %s is ready", content["kernel_id"], notebook_path
+                )
+            )
+            return content
+
+        async def get_rendered_notebook(self, notebook_name, *args, **kwargs):
+            pool = self._pools.get(notebook_name, [])
+            ready = [k for k, item in enumerate(pool) if _is_ready(item)]
+            if ready:
+                pool.insert(0, pool.pop(ready[0]))
+            return await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+
+    return ReadyFirstKernelManager
+
+
 class MiLabVoila(Voila):
     """Voila with the handlers above in place of Voila's own."""
+
+    def init_settings(self):
+        factory = voila.app.voila_kernel_manager_factory
+        voila.app.voila_kernel_manager_factory = kernel_manager_factory
+        try:
+            return super().init_settings()
+        finally:
+            voila.app.voila_kernel_manager_factory = factory
 
     def init_handlers(self) -> list:
         replacements = {
