@@ -2,6 +2,11 @@
 
 Run: ``nice -n 10 python benchmarks/bench_app.py [--labs 00 01 08] [--repeats 1] [--write]``.
 
+Two modes side by side: "plain" is ``mi-lab`` (each page starts its kernel and runs the
+notebook); "classroom" is ``mi-lab --classroom 8 --labs NN`` (eight kernels of the lab have run
+its notebook before the pages open; the benchmark waits until the log says all eight are ready,
+and reports how long that took).
+
 It starts the server as ``mi-lab`` does, opens every lab in headless Chromium and records,
 inside the page, the moment the app (``.mi-lab-app`` or the gallery) first becomes visible,
 counted from navigation (``performance.now()``). "Cold" opens one page at a time; "8 at once"
@@ -33,6 +38,8 @@ from conftest import CHROMIUM, CHROMIUM_FLAGS, NOTEBOOKS, VoilaServer  # noqa: E
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Opening the labs: time until the app is visible (`benchmarks/bench_app.py`)"
 APP = ".mi-lab-app, .mi-gallery"
+#: One-minute load averages read after each measurement (the machine is shared).
+LOADS: list[float] = []
 #: Cold time until the app appeared, from issue 16 (before this benchmark's changes).
 OLD_COLD = {
     "00": "4",
@@ -83,6 +90,49 @@ def open_pages(context, url: str, n: int, timeout_s: float = 600.0) -> list[floa
     for page in pages:
         page.close()
     return times
+
+
+def wait_for_pool(server: VoilaServer, notebook: str, seats: int, timeout_s: float = 900.0):
+    """Seconds until ``seats`` pre-heated kernels of ``notebook`` have run it (from the log)."""
+    start = time.monotonic()
+    line = f"for {notebook} is ready"
+    while server.log_path.read_text().count(line) < seats:
+        if time.monotonic() - start > timeout_s:
+            raise RuntimeError(f"the pool of {notebook} did not fill in {timeout_s} s")
+        if server.process.poll() is not None:
+            raise RuntimeError(server.log_path.read_text()[-2000:])
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
+def stop_server(server: VoilaServer) -> None:
+    """Stop the server and any kernel it leaves behind (only this server's children)."""
+    import psutil
+
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    server.stop()
+    for child in children:
+        if child.is_running():
+            child.kill()
+
+
+def classroom_run(context, lab: str, pages: int, fill_delay: float | None) -> dict:
+    """Open ``pages`` pages of a lab at once against a server with as many pre-heated kernels."""
+    name = notebook_for(lab).name
+    extra = ("--classroom", str(pages), "--labs", lab)
+    if fill_delay is not None:
+        extra += ("--fill-delay", f"{fill_delay:g}")
+    server = VoilaServer(NOTEBOOKS, extra)
+    try:
+        fill = wait_for_pool(server, name, pages)
+        times = open_pages(context, server.url(name), pages)
+        LOADS.append(os.getloadavg()[0])
+        used = server.log_path.read_text().count("Using pre-heated kernel")
+    finally:
+        stop_server(server)
+    if used < pages:
+        raise RuntimeError(f"only {used} of {pages} pages of lab {lab} got a pre-heated kernel")
+    return {"fill": fill, "times": times}
 
 
 def cpu_profile(notebook: Path) -> tuple[float, float]:
@@ -137,6 +187,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="cold opens per lab")
     parser.add_argument("--pages", type=int, default=8, help="pages opening at once")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--modes", nargs="+", default=["plain", "classroom"], choices=["plain", "classroom"]
+    )
+    parser.add_argument(
+        "--fill-delay", type=float, default=None, help="classroom refill delay (mi-lab's default)"
+    )
     parser.add_argument("--profile-one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile_one:  # a child run of cpu_profile: imports counted from a cold start
@@ -148,43 +204,62 @@ def main() -> None:
     for lab in args.labs:
         rows[lab] = {"cpu": cpu_profile(notebook_for(lab))}
         print(lab, "cpu", rows[lab]["cpu"], flush=True)
-    server = VoilaServer(NOTEBOOKS)
-    try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                tempfile.mkdtemp(),
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 800},
-            )
-            context.add_init_script(VISIBLE_PROBE)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tempfile.mkdtemp(),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        context.add_init_script(VISIBLE_PROBE)
+        if "plain" in args.modes:
+            plain_runs(context, rows, args.labs, args.repeats, args.pages)
+        if "classroom" in args.modes:
             for lab in args.labs:
-                url = server.url(notebook_for(lab).name)
-                cold = [open_pages(context, url, 1)[0] for _ in range(args.repeats)]
-                rows[lab]["cold"] = statistics.median(cold)
-                rows[lab]["load"] = open_pages(context, url, args.pages)
-                print(lab, rows[lab], flush=True)
-            context.close()
-    finally:
-        server.stop()
+                rows[lab]["classroom"] = classroom_run(context, lab, args.pages, args.fill_delay)
+                print(lab, "classroom", rows[lab]["classroom"], flush=True)
+        context.close()
     table = render_table(rows, args.pages)
     print(table)
     if args.write:
-        write_section(table)
+        write_section(table, args.fill_delay)
+
+
+def plain_runs(context, rows: dict, labs: list[str], repeats: int, pages: int) -> None:
+    """Cold and ``pages``-at-once times of each lab against one plain ``mi-lab`` server."""
+    server = VoilaServer(NOTEBOOKS)
+    try:
+        for lab in labs:
+            url = server.url(notebook_for(lab).name)
+            cold = [open_pages(context, url, 1)[0] for _ in range(repeats)]
+            rows[lab]["cold"] = statistics.median(cold)
+            rows[lab]["load"] = open_pages(context, url, pages)
+            LOADS.append(os.getloadavg()[0])
+            print(lab, rows[lab], flush=True)
+    finally:
+        stop_server(server)
+
+
+def _spread(times: list[float] | None) -> str:
+    return f"{statistics.median(times):.1f} / {max(times):.1f}" if times else "-"
 
 
 def render_table(rows: dict, pages: int) -> str:
     lines = [
         f"| lab | old cold (s) | cold (s) | {pages} at once: median / slowest (s) "
-        "| CPU before the app (s) | CPU whole notebook (s) |",
-        "|---|---|---|---|---|---|",
+        f"| classroom, {pages} at once: median / slowest (s) | slowest: plain / classroom "
+        "| pool filled after (s) | CPU before the app (s) | CPU whole notebook (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for lab, row in rows.items():
-        load = row["load"]
+        load, room = row.get("load"), row.get("classroom", {})
+        ratio = f"{max(load) / max(room['times']):.1f}x" if load and room else "-"
+        cold = f"{row['cold']:.1f}" if "cold" in row else "-"
+        fill = f"{room['fill']:.0f}" if room else "-"
         lines.append(
-            f"| {lab} | {OLD_COLD.get(lab, '-')} | {row['cold']:.1f} | "
-            f"{statistics.median(load):.1f} / {max(load):.1f} | "
+            f"| {lab} | {OLD_COLD.get(lab, '-')} | {cold} | {_spread(load)} | "
+            f"{_spread(room.get('times'))} | {ratio} | {fill} | "
             f"{row['cpu'][0]:.1f} | {row['cpu'][1]:.1f} |"
         )
     return "\n".join(lines)
@@ -212,13 +287,15 @@ cores, so the time grows with the sum of their CPU.
 """
 
 
-def write_section(table: str) -> None:
+def write_section(table: str, fill_delay: float | None = None) -> None:
     machine = f"{platform.machine()}, Python {platform.python_version()}, 2 shared cores"
     section = (
         f"{SECTION}\n\n"
         f"Machine: {machine}; Debian Chromium headless at 1280x800; "
-        f"{time.strftime('%Y-%m-%d %H:%M')} UTC, load average "
-        f"{os.getloadavg()[0]:.1f} during the run.\n\n{table}\n\n{NOTES}"
+        f"{time.strftime('%Y-%m-%d %H:%M')} UTC, one-minute load average "
+        f"{min(LOADS, default=0):.1f}-{max(LOADS, default=0):.1f} during the run; classroom "
+        f"refill delay {'default' if fill_delay is None else f'{fill_delay:g} s'}."
+        f"\n\n{table}\n\n{NOTES}"
     )
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
     start = text.find(SECTION)

@@ -41,6 +41,7 @@ def voila_command(
     port: int = 8866,
     open_browser: bool = False,
     classroom: dict[str, int] | None = None,
+    fill_delay: float = CLASSROOM_FILL_DELAY_S,
 ) -> list[str]:
     """The Voila command line ``mi-lab`` runs.
 
@@ -58,6 +59,8 @@ def voila_command(
     classroom : dict of str to int, optional
         Notebook file name -> pre-heated kernels to keep ready for it (see
         :func:`classroom_options`); None or empty for none (each page starts its kernel).
+    fill_delay : float
+        With ``classroom``: seconds before a used kernel's replacement starts.
 
     Examples
     --------
@@ -86,7 +89,7 @@ def voila_command(
         f"--VoilaExecutor.iopub_timeout={IOPUB_TIMEOUT_S}",
     ]
     if classroom:
-        command.extend(classroom_options(classroom))
+        command.extend(classroom_options(classroom, fill_delay))
     if not open_browser:
         command.append("--no-browser")
     return command
@@ -247,6 +250,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NN,NN",
         help="with --classroom: the labs to pre-heat, e.g. 05,08 (default: every notebook)",
     )
+    parser.add_argument(
+        "--fill-delay",
+        type=float,
+        default=CLASSROOM_FILL_DELAY_S,
+        metavar="S",
+        help=f"with --classroom: seconds before a used kernel is replaced "
+        f"(default {CLASSROOM_FILL_DELAY_S})",
+    )
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
     return parser
 
@@ -337,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             port=port,
             open_browser=not args.no_browser,
             classroom=seats,
+            fill_delay=args.fill_delay,
         )
         hashed = _hashed_password() if args.password else None
         options, token = auth_options(
