@@ -35,21 +35,27 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import CHROMIUM, CHROMIUM_FLAGS, NOTEBOOKS, VoilaServer  # noqa: E402
 
+from mi_widgets.cli import KERNEL_THREAD_ENV  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Opening the labs: time until the app is visible (`benchmarks/bench_app.py`)"
 APP = ".mi-lab-app, .mi-gallery"
 #: One-minute load averages read after each measurement (the machine is shared).
 LOADS: list[float] = []
-#: Cold time until the app appeared, from issue 16 (before this benchmark's changes).
-OLD_COLD = {
-    "00": "4",
-    "01": "10",
-    "02": "11",
-    "03": "12",
-    "08": "18-20",
-    "09": "10",
-    "10": "16-20",
-    "11": "39-50",
+#: The previous table (2026-12-01, load average 13.9): cold, and 8 at once median / slowest.
+PREVIOUS = {
+    "00": ("2.5", "7.0 / 8.0"),
+    "01": ("3.6", "19.9 / 23.1"),
+    "02": ("6.3", "27.6 / 33.8"),
+    "03": ("4.6", "24.3 / 27.3"),
+    "04": ("4.3", "23.6 / 24.4"),
+    "05": ("8.5", "43.2 / 53.5"),
+    "06": ("4.5", "26.4 / 29.7"),
+    "07": ("7.7", "52.5 / 64.1"),
+    "08": ("9.1", "39.0 / 50.0"),
+    "09": ("4.0", "16.5 / 19.1"),
+    "10": ("8.0", "35.5 / 48.5"),
+    "11": ("4.0", "16.4 / 19.5"),
 }
 #: Records the first moment an app element is laid out (visible), relative to navigation.
 VISIBLE_PROBE = """
@@ -135,8 +141,12 @@ def classroom_run(context, lab: str, pages: int, fill_delay: float | None) -> di
     return {"fill": fill, "times": times}
 
 
-def cpu_profile(notebook: Path) -> tuple[float, float]:
-    """CPU seconds of a notebook's cells up to the app and in total, in a fresh interpreter."""
+def cpu_profile(notebook: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """CPU seconds of a notebook's cells up to the app and in total, in a fresh interpreter.
+
+    ``env`` is added to this process's environment (``mi-lab``'s kernels get
+    :data:`mi_widgets.cli.KERNEL_THREAD_ENV`).
+    """
     import subprocess
 
     out = subprocess.run(
@@ -145,6 +155,7 @@ def cpu_profile(notebook: Path) -> tuple[float, float]:
         text=True,
         check=True,
         cwd=notebook.parent,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     ).stdout
     before, total = json.loads(out.strip().splitlines()[-1])
     return before, total
@@ -202,7 +213,11 @@ def main() -> None:
 
     rows = {}
     for lab in args.labs:
-        rows[lab] = {"cpu": cpu_profile(notebook_for(lab))}
+        notebook = notebook_for(lab)
+        rows[lab] = {
+            "cpu": cpu_profile(notebook, KERNEL_THREAD_ENV),
+            "cpu_threads": cpu_profile(notebook),
+        }
         print(lab, "cpu", rows[lab]["cpu"], flush=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -247,20 +262,22 @@ def _spread(times: list[float] | None) -> str:
 
 def render_table(rows: dict, pages: int) -> str:
     lines = [
-        f"| lab | old cold (s) | cold (s) | {pages} at once: median / slowest (s) "
-        f"| classroom, {pages} at once: median / slowest (s) | slowest: plain / classroom "
-        "| pool filled after (s) | CPU before the app (s) | CPU whole notebook (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| lab | before: cold (s) | before: {pages} at once (s) | cold (s) "
+        f"| plain, {pages} at once (s) | classroom, {pages} at once (s) "
+        "| slowest: plain / classroom | pool filled after (s) | CPU before the app (s) "
+        "| CPU whole notebook (s) | CPU whole notebook, BLAS threads as installed (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lab, row in rows.items():
         load, room = row.get("load"), row.get("classroom", {})
         ratio = f"{max(load) / max(room['times']):.1f}x" if load and room else "-"
         cold = f"{row['cold']:.1f}" if "cold" in row else "-"
         fill = f"{room['fill']:.0f}" if room else "-"
+        before = PREVIOUS.get(lab, ("-", "-"))
         lines.append(
-            f"| {lab} | {OLD_COLD.get(lab, '-')} | {cold} | {_spread(load)} | "
+            f"| {lab} | {before[0]} | {before[1]} | {cold} | {_spread(load)} | "
             f"{_spread(room.get('times'))} | {ratio} | {fill} | "
-            f"{row['cpu'][0]:.1f} | {row['cpu'][1]:.1f} |"
+            f"{row['cpu'][0]:.1f} | {row['cpu'][1]:.1f} | {row['cpu_threads'][1]:.1f} |"
         )
     return "\n".join(lines)
 

@@ -14,10 +14,11 @@ every Voila option. Differences from ``voila``:
   page sends when its tab closes (``navigator.sendBeacon`` with that cookie's
   value) is accepted and the tab's kernel is freed at once.
 * With pre-heated kernels (``--preheat_kernel=True``, ``mi-lab --classroom``), a
-  page gets a kernel that has finished its notebook when the pool has one (Voila
-  takes the oldest, which may still be running it or waiting to start), and the
-  log says when each pooled kernel has run its notebook ("Pre-heated kernel ...
-  is ready").
+  page gets a pooled kernel that has finished its notebook if there is one, else
+  one that has started and is running it; when every pooled kernel is still
+  waiting out the refill delay (Voila would make the page wait for it), the page
+  starts its own kernel, as without a pool. The log says when each pooled kernel
+  has run its notebook ("Pre-heated kernel ... is ready").
 """
 
 from __future__ import annotations
@@ -138,11 +139,11 @@ class AppPageHandler(TornadoVoilaHandler):
         return await super().get(path)
 
 
-def _is_ready(pool_item) -> bool:
-    """Whether a pool entry's kernel has started and finished running its notebook."""
+def _readiness(pool_item) -> int:
+    """2: the pool entry's kernel has run its notebook; 1: it is running it; 0: not started."""
     if not pool_item.done() or pool_item.cancelled() or pool_item.exception() is not None:
-        return False
-    return pool_item.result()["task"].done()
+        return 0
+    return 2 if pool_item.result()["task"].done() else 1
 
 
 def kernel_manager_factory(base_class, preheat_kernel, default_pool_size, page_config_hook=None):
@@ -165,11 +166,15 @@ def kernel_manager_factory(base_class, preheat_kernel, default_pool_size, page_c
             )
             return content
 
+        def get_pool_size(self, notebook_name):
+            """Pooled kernels that have started (0 makes Voila's handler start a kernel)."""
+            return sum(_readiness(item) > 0 for item in self._pools.get(notebook_name, []))
+
         async def get_rendered_notebook(self, notebook_name, *args, **kwargs):
             pool = self._pools.get(notebook_name, [])
-            ready = [k for k, item in enumerate(pool) if _is_ready(item)]
-            if ready:
-                pool.insert(0, pool.pop(ready[0]))
+            if pool:
+                best = max(range(len(pool)), key=lambda k: _readiness(pool[k]))
+                pool.insert(0, pool.pop(best))
             return await super().get_rendered_notebook(notebook_name, *args, **kwargs)
 
     return ReadyFirstKernelManager

@@ -25,13 +25,19 @@ CULL_IDLE_TIMEOUT_S = 120
 CULL_INTERVAL_S = 20
 #: Raise tornado's websocket cap so uploads up to the limit arrive (see mi_widgets._limits).
 TORNADO_SETTINGS = f"{{'websocket_max_message_size': {WEBSOCKET_MAX_MESSAGE_BYTES}}}"
+#: Each kernel uses one BLAS / OpenMP thread (unless the environment says otherwise). A server
+#: runs one kernel per open page on few cores, so the kernels are the parallelism; extra threads
+#: on small matrices only spin while they wait. Measured on two loaded cores, CPU seconds of a
+#: whole notebook: lab 05 6.1 -> 3.5, lab 07 8.9 -> 4.5, lab 08 7.5 -> 4.6, same printed results.
+KERNEL_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: Memory of one kernel that has run its lab, MB (resident size measured after lab 08's
 #: notebook: 231 MB; lab 05's: 178 MB), rounded up for the plots and data a class adds.
 KERNEL_MB = 250
-#: Seconds a used pre-heated kernel waits before its replacement starts. Starting a kernel costs
-#: 2-8 CPU seconds; right when a class opens its labs, that would compete with the students'
-#: first clicks on two cores. A page opened while a replacement waits gets that replacement.
-CLASSROOM_FILL_DELAY_S = 20
+#: Seconds a used pre-heated kernel waits before its replacement starts. A replacement costs
+#: 2-8 CPU seconds (its notebook); started at once, eight of them compete with the eight pages
+#: still loading and with the students' first clicks (see benchmarks/RESULTS.md). A page opened
+#: while every replacement still waits starts its own kernel (mi_widgets._server).
+CLASSROOM_FILL_DELAY_S = 30
 
 
 def voila_command(
@@ -115,7 +121,7 @@ def classroom_options(
     Examples
     --------
     >>> classroom_options({"08_x.ipynb": 2})[:2]
-    ['--preheat_kernel=True', '--VoilaKernelManager.fill_delay=20']
+    ['--preheat_kernel=True', '--VoilaKernelManager.fill_delay=30']
     >>> classroom_options({"08_x.ipynb": 2})[2].split("=", 1)[1]
     "{'default': {'pool_size': 0}, '08_x.ipynb': {'pool_size': 2}}"
     """
@@ -357,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         command.extend(options)
         if token:
             env["JUPYTER_TOKEN"] = token
+        for name, value in KERNEL_THREAD_ENV.items():
+            env.setdefault(name, value)
         query = f"?token={token}" if token else ""
         print(
             f"mi-lab: serving the gallery at "

@@ -152,3 +152,12 @@ def test_help_documents_the_classroom_mode(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--classroom SEATS" in text and "pre-heated kernels" in text
     assert f"~{cli.KERNEL_MB} MB of memory per seat and lab" in text
+
+
+def test_kernels_use_one_blas_thread_unless_told_otherwise(monkeypatch):
+    envs = []
+    monkeypatch.setattr(cli, "_replace_process", lambda command, env: envs.append(env) or 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert cli.main(["--no-browser"]) == 0
+    assert envs[0]["OMP_NUM_THREADS"] == "1" and envs[0]["OPENBLAS_NUM_THREADS"] == "4"
