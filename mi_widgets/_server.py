@@ -17,13 +17,18 @@ every Voila option. Differences from ``voila``:
   page gets a pooled kernel that has finished its notebook if there is one, else
   one that has started and is running it; when every pooled kernel is still
   waiting out the refill delay (Voila would make the page wait for it), the page
-  starts its own kernel, as without a pool. The log says when each pooled kernel
-  has run its notebook ("Pre-heated kernel ... is ready").
+  starts its own kernel, as without a pool. At most one pooled kernel per core
+  starts and runs its notebook at a time (Voila starts them all at once: then each
+  of dozens of kernels shares the cores with all the others, and each must answer
+  the notebook executor within its 60 s start-up wait). The log says when each
+  pooled kernel has run its notebook ("Pre-heated kernel ... is ready").
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
 
 import tornado.web
@@ -43,6 +48,8 @@ __all__ = [
 
 #: The kernel websocket subprotocol every client must select.
 KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: Pooled kernels that may start and run their notebooks at the same time.
+FILL_CONCURRENCY = max(1, os.cpu_count() or 1)
 
 
 def header_from_binary_message(message: bytes) -> dict | None:
@@ -157,14 +164,27 @@ def kernel_manager_factory(base_class, preheat_kernel, default_pool_size, page_c
     class ReadyFirstKernelManager(manager):
         """Voila's ``VoilaKernelManager`` (its config section name still applies)."""
 
+        _fill_slots: asyncio.Semaphore | None = None
+
         async def _initialize(self, notebook_path, kernel_id=None, **kwargs):
-            content = await super()._initialize(notebook_path, kernel_id, **kwargs)
-            content["task"].add_done_callback(
-                lambda _: self.log.info(
-                    "Pre-heated kernel %s for %s is ready", content["kernel_id"], notebook_path
-                )
-            )
+            if kernel_id is not None:  # a restart of a kernel in use, not a pool fill
+                return await super()._initialize(notebook_path, kernel_id, **kwargs)
+            if self._fill_slots is None:
+                self._fill_slots = asyncio.Semaphore(FILL_CONCURRENCY)
+            await self._fill_slots.acquire()
+            try:
+                content = await super()._initialize(notebook_path, kernel_id, **kwargs)
+            except BaseException:
+                self._fill_slots.release()
+                raise
+            content["task"].add_done_callback(lambda _: self._ready(content, notebook_path))
             return content
+
+        def _ready(self, content, notebook_path):
+            self._fill_slots.release()
+            self.log.info(
+                "Pre-heated kernel %s for %s is ready", content["kernel_id"], notebook_path
+            )
 
         def get_pool_size(self, notebook_name):
             """Pooled kernels that have started (0 makes Voila's handler start a kernel)."""
