@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -90,14 +91,20 @@ def open_pages(
     With ``delivered``, also append the seconds until each page's HTML had fully arrived
     (the server's part; the rest is the browser loading scripts and drawing the widgets).
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     pages = [context.new_page() for _ in range(n)]
     for page in pages:
         page.goto(url, wait_until="commit", timeout=int(timeout_s * 1000))
     times = []
     for page in pages:
-        page.wait_for_function(
-            "() => window.__miAppVisible !== undefined", timeout=int(timeout_s * 1000)
-        )
+        try:
+            page.wait_for_function(
+                "() => window.__miAppVisible !== undefined", timeout=int(timeout_s * 1000)
+            )
+        except PlaywrightTimeout:  # recorded as never, and the run goes on
+            times.append(math.inf)
+            continue
         times.append(page.evaluate("window.__miAppVisible"))
         if delivered is not None:
             delivered.append(
