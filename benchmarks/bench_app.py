@@ -2,10 +2,13 @@
 
 Run: ``nice -n 10 python benchmarks/bench_app.py [--labs 00 01 08] [--repeats 1] [--write]``.
 
-Two modes side by side: "plain" is ``mi-lab`` (each page starts its kernel and runs the
-notebook); "classroom" is ``mi-lab --classroom 8 --labs NN`` (eight kernels of the lab have run
-its notebook before the pages open; the benchmark waits until the log says all eight are ready,
-and reports how long that took).
+Modes side by side (``--modes``): "plain" is ``mi-lab`` (each page starts its kernel and runs
+the notebook); "classroom" is ``mi-lab --classroom 8 --labs NN`` (eight kernels of the lab have
+run its notebook before the pages open; the benchmark waits until the log says all eight are
+ready, and reports how long that took); "classroom-cold" opens one page from a pool of one.
+Besides the time until the app is visible it records when each page's HTML had fully arrived
+("delivered", the server's part): all pages are drawn by one Chromium on the server's cores,
+whereas in a class every student's browser draws only its own page.
 
 It starts the server as ``mi-lab`` does, opens every lab in headless Chromium and records,
 inside the page, the moment the app (``.mi-lab-app`` or the gallery) first becomes visible,
@@ -217,7 +220,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=8, help="pages opening at once")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument(
-        "--modes", nargs="+", default=["plain", "classroom"], choices=["plain", "classroom"]
+        "--modes",
+        nargs="+",
+        default=["plain", "classroom", "classroom-cold"],
+        choices=["plain", "classroom", "classroom-cold"],
     )
     parser.add_argument(
         "--fill-delay", type=float, default=None, help="classroom refill delay (mi-lab's default)"
@@ -252,6 +258,10 @@ def main() -> None:
         context.add_init_script(VISIBLE_PROBE)
         if "plain" in args.modes:
             plain_runs(context, rows, args.labs, args.repeats, args.pages)
+        if "classroom-cold" in args.modes:  # one page from a pool of one: one browser's share
+            for lab in args.labs:
+                rows[lab]["classroom_cold"] = classroom_run(context, lab, 1, args.fill_delay)
+                print(lab, "classroom_cold", rows[lab]["classroom_cold"], flush=True)
         if "classroom" in args.modes:
             for lab in args.labs:
                 rows[lab]["classroom"] = classroom_run(context, lab, args.pages, args.fill_delay)
@@ -303,19 +313,22 @@ def render_goals(rows: dict, pages: int) -> str:
     room = labs(
         lambda row: row.get("classroom") and max(row["classroom"]["times"]) <= GOAL_AT_ONCE_S
     )
-    served = labs(
-        lambda row: (
-            row.get("classroom")
-            and max(row["classroom"].get("delivered") or [1e9]) <= GOAL_AT_ONCE_S
-        )
-    )
+
+    def served_and_drawn(row) -> bool:
+        if not row.get("classroom") or not row.get("classroom_cold"):
+            return False
+        served = max(row["classroom"].get("delivered") or [math.inf])
+        return served + row["classroom_cold"]["times"][0] <= GOAL_AT_ONCE_S
+
+    served = labs(served_and_drawn)
     return (
         f"Goals met in this run: visible within {GOAL_COLD_S:g} s cold (one page, plain "
         f"`mi-lab`): {cold}. Slowest of {pages} pages at once visible within "
         f"{GOAL_AT_ONCE_S:g} s, all {pages} drawn by one browser on the server's two cores: "
         f"plain `mi-lab`: {plain}; classroom mode (`--classroom {pages}`): {room}. "
-        f"In classroom mode, slowest page delivered within {GOAL_AT_ONCE_S:g} s (the "
-        f"server's part; in a class each student's browser then draws its own page): {served}."
+        f"In a class each student's browser draws only its own page: the slowest of {pages} "
+        f"pages delivered plus one page drawn (classroom, 1 page) is within "
+        f"{GOAL_AT_ONCE_S:g} s for: {served}."
     )
 
 
@@ -323,20 +336,23 @@ def render_table(rows: dict, pages: int) -> str:
     lines = [
         f"| lab | before: cold (s) | before: {pages} at once (s) | cold (s) "
         f"| plain, {pages} at once (s) | plain: slowest page delivered (s) "
-        f"| classroom, {pages} at once (s) | classroom: slowest page delivered (s) "
-        "| slowest: plain / classroom | pool filled after (s) | CPU before the app (s) "
-        "| CPU whole notebook (s) | CPU whole notebook, BLAS threads as installed (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| classroom, 1 page (s) | classroom, {pages} at once (s) "
+        "| classroom: slowest page delivered (s) | slowest: plain / classroom "
+        "| pool filled after (s) | CPU before the app (s) | CPU whole notebook (s) "
+        "| CPU whole notebook, BLAS threads as installed (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lab, row in rows.items():
         load, room = row.get("load"), row.get("classroom", {})
+        one = row.get("classroom_cold", {}).get("times") or [None]
         ratio = f"{max(load) / max(room['times']):.1f}x" if load and room else "-"
         before = PREVIOUS.get(lab, ("-", "-"))
         cpu, threads = row.get("cpu", ("-", "-")), row.get("cpu_threads", ("-", "-"))
         lines.append(
             f"| {lab} | {before[0]} | {before[1]} | {_number(row.get('cold'))} "
             f"| {_spread(load)} | {_number(max(row.get('delivered') or [None]))} "
-            f"| {_spread(room.get('times'))} | {_number(max(room.get('delivered') or [None]))} "
+            f"| {_number(one[0])} | {_spread(room.get('times'))} "
+            f"| {_number(max(room.get('delivered') or [None]), '.2f')} "
             f"| {ratio} | {_number(room.get('fill'), '.0f')} "
             f"| {_number(cpu[0])} | {_number(cpu[1])} | {_number(threads[1])} |"
         )
