@@ -363,25 +363,34 @@ NOTES = """\
 Reading the table: the two "before" columns are the previous table (2026-12-01 20:03, load
 average 13.9), before classroom mode and one BLAS thread per kernel. "cold" opens one page at a
 time against plain `mi-lab`; "plain, N at once" opens N pages of the same lab together (N
-kernels start on two cores); "classroom, N at once" opens N pages together against
-`mi-lab --classroom N --labs NN` once its N pre-heated kernels have run the notebook ("pool
-filled after": seconds from the server's start until then; at most one kernel per core fills at
-a time). Every page of the classroom runs came from a pre-heated kernel (checked in the log).
-Voila (progressive rendering off) shows the page once every cell of the notebook has run. The
-CPU columns are the cells' CPU time in a fresh interpreter, imports included: with one BLAS /
-OpenMP thread, as `mi-lab` now runs its kernels, and (last column) with the threads numpy and
-scikit-learn take by default (two here), as before.
+kernels start on two cores); "classroom, 1 page" opens one page from a pool of one, and
+"classroom, N at once" N pages together against `mi-lab --classroom N --labs NN`, once its N
+pre-heated kernels have run the notebook ("pool filled after": seconds from the server's start
+until then; at most one kernel per core fills at a time). Every classroom page came from a
+pre-heated kernel (checked in the log). "delivered" is when the page's HTML had fully arrived:
+the server's part. Voila (progressive rendering off) sends the page once every cell has run.
+All N pages are drawn by one Chromium on the same two cores as the server and the kernels, so
+"visible" for N pages at once also counts N page loads (2.7 MB each, with BokehJS) and N
+widget trees drawn by one browser; in a class each student's browser draws only its own page.
+The CPU columns are the cells' CPU time in a fresh interpreter, imports included: with one
+BLAS / OpenMP thread, as `mi-lab` now runs its kernels, and (last column) with the threads numpy
+and scikit-learn take by default (two here), as before.
 
 What changed: `mi-lab --classroom SEATS --labs NN,NN` keeps pre-heated kernels (README, "Serving
-for a class"); a pre-heated page still takes a few seconds, the browser loading Voila's page
-(2.7 MB with BokehJS) and drawing the widgets. `mi-lab` runs its kernels with
-`OMP_NUM_THREADS=1` (and OpenBLAS, MKL): on two loaded cores, idle BLAS / OpenMP threads spin
-while they wait, and the notebooks of labs 05, 07 and 08 took 1.4-2x the CPU with two threads
-(same printed results in labs 02, 05, 07, 08 and 10). Earlier: lab 11 runs its four studies
-only when a button is pressed; lab 08's exercise uses 4 k-means restarts instead of 10; `mi-lab`
-waits up to 120 s for a cell's last outputs (with nbclient's 4 s, eight pages of lab 02 at once
-lost the app's output). Voila's progressive rendering showed apps earlier but lost clicks made
-while later cells still ran (lab 02's peak picks), so it stays off.
+for a class"). `mi-lab` runs its kernels with `OMP_NUM_THREADS=1` (and OpenBLAS, MKL): on two
+loaded cores idle BLAS / OpenMP threads spin while they wait, and the notebooks of labs 05, 07
+and 08 took 1.4-2.9x the CPU with two threads (printed results identical in labs 02, 05, 07, 08
+and 10). Earlier: lab 11 runs its four studies only when a button is pressed; lab 08's exercise
+uses 4 k-means restarts instead of 10; `mi-lab` waits up to 120 s for a cell's last outputs.
+Voila's progressive rendering showed apps earlier but lost clicks made while later cells still
+ran (lab 02's peak picks), so it stays off.
+
+Refill delay: a used pre-heated kernel is replaced after 30 s (`--fill-delay`). Refilling costs
+what filling costs ("pool filled after": 7-60+ s of both cores for eight kernels); started at
+once, it would run while the class's pages load and the students make their first clicks. A
+page opened while every replacement still waits starts its own kernel, as in plain mode (tested
+in `tests/test_server.py`), so a late student waits no longer than without classroom mode.
+
 What remains in plain mode: every kernel imports numpy, scipy, scikit-learn, ase, bokeh and
 ipywidgets (about 1.5 s of CPU) and runs the whole notebook; N pages at once share two cores,
 so the slowest waits for about the sum of their CPU. The largest cells left are exercises after
