@@ -294,7 +294,12 @@ def _number(value, spec: str = ".1f") -> str:
 
 
 def _spread(times: list[float] | None) -> str:
-    return f"{statistics.median(times):.1f} / {max(times):.1f}" if times else "-"
+    """Median / slowest; a page that never showed its app is counted as such."""
+    if not times:
+        return "-"
+    never = sum(math.isinf(t) for t in times)
+    slowest = f"never ({never} of {len(times)})" if never else f"{max(times):.1f}"
+    return f"{statistics.median(times):.1f} / {slowest}"
 
 
 #: Issue 16's goals, seconds until the app is visible: one page (cold), and the slowest of 8.
@@ -345,7 +350,9 @@ def render_table(rows: dict, pages: int) -> str:
     for lab, row in rows.items():
         load, room = row.get("load"), row.get("classroom", {})
         one = row.get("classroom_cold", {}).get("times") or [None]
-        ratio = f"{max(load) / max(room['times']):.1f}x" if load and room else "-"
+        ratio = "-"
+        if load and room and math.isfinite(max(load) + max(room["times"])):
+            ratio = f"{max(load) / max(room['times']):.1f}x"
         before = PREVIOUS.get(lab, ("-", "-"))
         cpu, threads = row.get("cpu", ("-", "-")), row.get("cpu_threads", ("-", "-"))
         lines.append(
