@@ -13,18 +13,31 @@ every Voila option. Differences from ``voila``:
 * The app page sets the ``_xsrf`` cookie, so the shutdown request that Voila's
   page sends when its tab closes (``navigator.sendBeacon`` with that cookie's
   value) is accepted and the tab's kernel is freed at once.
+* With pre-heated kernels (``--preheat_kernel=True``, ``mi-lab --classroom``), a
+  page gets a pooled kernel that has finished its notebook if there is one, else
+  one that has started and is running it; when every pooled kernel is still
+  waiting out the refill delay (Voila would make the page wait for it), the page
+  starts its own kernel, as without a pool. At most one pooled kernel per core
+  starts and runs its notebook at a time (Voila starts them all at once: then each
+  of dozens of kernels shares the cores with all the others, and each must answer
+  the notebook executor within its 60 s start-up wait). The log says when each
+  pooled kernel has run its notebook ("Pre-heated kernel ... is ready").
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
 
 import tornado.web
+import voila.app
 from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler, WebsocketHandler
+from voila.voila_kernel_manager import voila_kernel_manager_factory
 
 __all__ = [
     "KERNEL_PROTOCOL",
@@ -35,6 +48,8 @@ __all__ = [
 
 #: The kernel websocket subprotocol every client must select.
 KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: Pooled kernels that may start and run their notebooks at the same time.
+FILL_CONCURRENCY = max(1, os.cpu_count() or 1)
 
 
 def header_from_binary_message(message: bytes) -> dict | None:
@@ -131,8 +146,70 @@ class AppPageHandler(TornadoVoilaHandler):
         return await super().get(path)
 
 
+def _readiness(pool_item) -> int:
+    """2: the pool entry's kernel has run its notebook; 1: it is running it; 0: not started."""
+    if not pool_item.done() or pool_item.cancelled() or pool_item.exception() is not None:
+        return 0
+    return 2 if pool_item.result()["task"].done() else 1
+
+
+def kernel_manager_factory(base_class, preheat_kernel, default_pool_size, page_config_hook=None):
+    """Voila's kernel manager class, whose pools hand out ready kernels first and log them."""
+    manager = voila_kernel_manager_factory(
+        base_class, preheat_kernel, default_pool_size, page_config_hook
+    )
+    if not preheat_kernel:
+        return manager
+
+    class ReadyFirstKernelManager(manager):
+        """Voila's ``VoilaKernelManager`` (its config section name still applies)."""
+
+        _fill_slots: asyncio.Semaphore | None = None
+
+        async def _initialize(self, notebook_path, kernel_id=None, **kwargs):
+            if kernel_id is not None:  # a restart of a kernel in use, not a pool fill
+                return await super()._initialize(notebook_path, kernel_id, **kwargs)
+            if self._fill_slots is None:
+                self._fill_slots = asyncio.Semaphore(FILL_CONCURRENCY)
+            await self._fill_slots.acquire()
+            try:
+                content = await super()._initialize(notebook_path, kernel_id, **kwargs)
+            except BaseException:
+                self._fill_slots.release()
+                raise
+            content["task"].add_done_callback(lambda _: self._ready(content, notebook_path))
+            return content
+
+        def _ready(self, content, notebook_path):
+            self._fill_slots.release()
+            self.log.info(
+                "Pre-heated kernel %s for %s is ready", content["kernel_id"], notebook_path
+            )
+
+        def get_pool_size(self, notebook_name):
+            """Pooled kernels that have started (0 makes Voila's handler start a kernel)."""
+            return sum(_readiness(item) > 0 for item in self._pools.get(notebook_name, []))
+
+        async def get_rendered_notebook(self, notebook_name, *args, **kwargs):
+            pool = self._pools.get(notebook_name, [])
+            if pool:
+                best = max(range(len(pool)), key=lambda k: _readiness(pool[k]))
+                pool.insert(0, pool.pop(best))
+            return await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+
+    return ReadyFirstKernelManager
+
+
 class MiLabVoila(Voila):
     """Voila with the handlers above in place of Voila's own."""
+
+    def init_settings(self):
+        factory = voila.app.voila_kernel_manager_factory
+        voila.app.voila_kernel_manager_factory = kernel_manager_factory
+        try:
+            return super().init_settings()
+        finally:
+            voila.app.voila_kernel_manager_factory = factory
 
     def init_handlers(self) -> list:
         replacements = {

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
+
+import pytest
 
 from mi_widgets import cli
 from mi_widgets.gallery import LABS, gallery_html
@@ -94,3 +97,67 @@ class _Config:
 
     def __setattr__(self, name, value):
         self.settings[f"{self.prefix}{name}"] = value
+
+
+def _command(monkeypatch, argv: list[str], available_mb: float = 64_000) -> list[str]:
+    calls = []
+    monkeypatch.setattr(cli, "_replace_process", lambda command, env: calls.append(command) or 0)
+    monkeypatch.setattr(cli, "available_memory_mb", lambda: available_mb)
+    assert cli.main([*argv, "--no-browser"]) == 0
+    return calls[0]
+
+
+def test_plain_mi_lab_preheats_no_kernel(monkeypatch):
+    command = _command(monkeypatch, [])
+    assert not any("preheat" in option or "pool" in option for option in command)
+
+
+def test_classroom_keeps_seats_preheated_for_the_chosen_labs(monkeypatch, capsys):
+    command = _command(monkeypatch, ["--classroom", "8", "--labs", "5,08", "--fill-delay", "30"])
+    assert "--preheat_kernel=True" in command
+    assert "--VoilaKernelManager.fill_delay=30" in command
+    pools = next(o for o in command if o.startswith("--VoilaKernelManager.kernel_pools_config="))
+    assert ast.literal_eval(pools.split("=", 1)[1]) == {
+        "default": {"pool_size": 0},
+        "05_hamiltonian_estimation.ipynb": {"pool_size": 8},
+        "08_tslpp_structure_analysis.ipynb": {"pool_size": 8},
+    }
+    assert "16 pre-heated kernels" in capsys.readouterr().out
+    every = _command(monkeypatch, ["--classroom", "1"])
+    pools = next(o for o in every if "kernel_pools_config" in o)
+    assert all(
+        f"'{path.name}': {{'pool_size': 1}}" in pools for path in cli.NOTEBOOKS.glob("*.ipynb")
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "available_mb", "message"),
+    [
+        (["--labs", "05"], 64_000, "--labs needs --classroom"),
+        (["--classroom", "2", "--labs", "42"], 64_000, "no lab 42"),
+        (["--classroom", "0"], 64_000, "at least 1 seat"),
+        (["--classroom", "8"], 2_000, "choose fewer labs"),
+    ],
+)
+def test_classroom_refuses_bad_requests_and_too_little_memory(
+    monkeypatch, argv, available_mb, message
+):
+    with pytest.raises(SystemExit, match=message):
+        _command(monkeypatch, argv, available_mb)
+
+
+def test_help_documents_the_classroom_mode(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--classroom SEATS" in text and "pre-heated kernels" in text
+    assert f"~{cli.KERNEL_MB} MB of memory per seat and lab" in text
+
+
+def test_kernels_use_one_blas_thread_unless_told_otherwise(monkeypatch):
+    envs = []
+    monkeypatch.setattr(cli, "_replace_process", lambda command, env: envs.append(env) or 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert cli.main(["--no-browser"]) == 0
+    assert envs[0]["OMP_NUM_THREADS"] == "1" and envs[0]["OPENBLAS_NUM_THREADS"] == "4"

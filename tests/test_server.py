@@ -330,3 +330,34 @@ def test_kernels_without_a_tab_are_culled_even_when_busy():
     assert "--MappingKernelManager.cull_connected=False" in command
     assert "--MappingKernelManager.cull_busy=True" in command
     assert f"--MappingKernelManager.cull_idle_timeout={cli.CULL_IDLE_TIMEOUT_S}" in command
+
+
+def _wait_for_log(server: VoilaServer, pattern: str, count: int = 1) -> list[str]:
+    """Matches of ``pattern`` in the server's log, once there are ``count`` (bounded wait)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        found = re.findall(pattern, server.log_path.read_text())
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{pattern!r} not in the log: {server.log_path.read_text()[-2000:]}")
+
+
+@pytest.mark.slow
+def test_classroom_page_starts_its_own_kernel_while_the_refill_waits(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider()")]
+    nbformat.write(notebook, tmp_path / "01_slider.ipynb")
+    server = VoilaServer(tmp_path, extra_args=("--classroom", "1", "--fill-delay", "600"))
+    try:
+        ready = _wait_for_log(
+            server, r"Pre-heated kernel ([0-9a-f-]+) for 01_slider.ipynb is ready"
+        )
+        pages = [_get(server.url("01_slider.ipynb"), timeout=120)[1] for _ in range(2)]
+        kernels = [re.search(rb'"kernelId": *"([0-9a-f-]+)"', p).group(1).decode() for p in pages]
+        assert kernels[0] == ready[0] and kernels[1] != kernels[0]
+        assert all(b"IntSliderModel" in page or b"widget-view" in page for page in pages)
+        log = server.log_path.read_text()
+        assert log.count("Using pre-heated kernel") == 1  # the refill waits its 600 s
+    finally:
+        server.stop()
