@@ -172,6 +172,19 @@ def test_progress_is_reported_per_epoch():
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_step_decays_to_the_final_learning_rate():
+    frames = emt_copper_frames(4, seed=2)
+    settings = {"hidden": (4,), "max_epochs": 5, "validation_fraction": 0}
+    constant = NeuralNetworkPotential(["Cu"], **settings).fit(frames)
+    same = NeuralNetworkPotential(["Cu"], final_learning_rate=0.01, **settings).fit(frames)
+    decayed = NeuralNetworkPotential(["Cu"], final_learning_rate=1e-4, **settings).fit(frames)
+    np.testing.assert_allclose(same.coefficients_, constant.coefficients_, rtol=1e-12)
+    assert not np.allclose(decayed.coefficients_, constant.coefficients_)
+    assert decayed._decay_per_epoch(0.01, 5) ** 4 == pytest.approx(1e-2)
+    with pytest.raises(MIInputError, match="final_learning_rate must be above 0"):
+        NeuralNetworkPotential(["Cu"], final_learning_rate=0, **settings).fit(frames)
+
+
 def test_bad_input_says_what_to_fix(trained, tmp_path):
     frames = emt_copper_frames(3, seed=4)
     bare = [frame.copy() for frame in frames]  # copies carry no calculator

@@ -91,7 +91,10 @@ class NeuralNetworkPotential(DescriptorPotential):
     hidden : tuple of int, default (16, 16)
         Hidden layer widths of every element's network.
     learning_rate : float, default 0.01
-        Adam step size.
+        Adam step size (of the first epoch).
+    final_learning_rate : float, optional
+        Step size of the last epoch: the step decays geometrically from
+        ``learning_rate`` to this over ``max_epochs`` (default: constant).
     batch_size : int, default 8
         Frames per mini-batch.
     max_epochs : int, default 200
@@ -135,6 +138,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         descriptor: ACSFSettings | None = None,
         hidden: Sequence[int] = (16, 16),
         learning_rate: float = 0.01,
+        final_learning_rate: float | None = None,
         batch_size: int = 8,
         max_epochs: int = 200,
         patience: int = 30,
@@ -147,6 +151,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         self.descriptor = descriptor
         self.hidden = tuple(hidden)
         self.learning_rate = learning_rate
+        self.final_learning_rate = final_learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.patience = patience
@@ -343,6 +348,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         learning_rate = _check_weight(self.learning_rate, "learning_rate")
         if learning_rate == 0:
             raise MIInputError("learning_rate must be above 0; try 0.005.")
+        decay = self._decay_per_epoch(learning_rate, max_epochs)
         if not 0 <= float(self.validation_fraction) < 1:
             raise MIInputError(
                 f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}."
@@ -371,6 +377,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         for epoch in range(1, max_epochs + 1):
             permutation = rng.permutation(len(training))
             losses = []
+            step_size = learning_rate * decay ** (epoch - 1)
             for start in range(0, len(training), batch_size):
                 batch = _Batch([training[k] for k in permutation[start : start + batch_size]])
                 loss, grad = self._loss(self.coefficients_, batch, energy_weight, force_weight)
@@ -379,7 +386,7 @@ class NeuralNetworkPotential(DescriptorPotential):
                 moment2 = beta2 * moment2 + (1 - beta2) * grad**2
                 corrected1 = moment1 / (1 - beta1**step)
                 corrected2 = moment2 / (1 - beta2**step)
-                self.coefficients_ -= learning_rate * corrected1 / (np.sqrt(corrected2) + 1e-8)
+                self.coefficients_ -= step_size * corrected1 / (np.sqrt(corrected2) + 1e-8)
                 losses.append(loss)
             validation_loss, _ = self._loss(
                 self.coefficients_, monitor, energy_weight, force_weight, gradient=False
@@ -401,6 +408,15 @@ class NeuralNetworkPotential(DescriptorPotential):
             self.coefficients_ = best[1]
         self.history_ = history
         return self
+
+    def _decay_per_epoch(self, learning_rate: float, max_epochs: int) -> float:
+        """Factor per epoch that takes the step from ``learning_rate`` to the final one."""
+        if self.final_learning_rate is None:
+            return 1.0
+        final = _check_weight(self.final_learning_rate, "final_learning_rate")
+        if final == 0:
+            raise MIInputError("final_learning_rate must be above 0; try 1e-4.")
+        return (final / learning_rate) ** (1.0 / max(max_epochs - 1, 1))
 
     def _errors(self, batch: _Batch) -> tuple[float, float]:
         energies, feature_gradients, _ = self._forward(
