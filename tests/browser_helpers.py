@@ -47,6 +47,19 @@ JS_DOM_QUIET = """(quietMs) => window.__miLastChange === undefined
 POLL_MS = 100
 
 
+def poll_until(
+    predicate: Callable[[], Any], *, timeout_s: float = 60.0, interval_s: float = 0.2
+) -> bool:
+    """Poll ``predicate()`` (no page involved: a server, a log, a worker thread) until it is
+    true; return whether it became true within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval_s)
+    return True
+
+
 def wait_until(
     page,
     predicate: Callable[[], Any],

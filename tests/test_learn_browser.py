@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import wait_until
 from conftest import error_outputs, real_console_errors
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -45,12 +46,10 @@ def test_click_a_feature_bar_changes_the_scatter(open_app):
             break
     assert changed is not None, "no click on the bar chart changed the selected feature"
     assert changed.split(":")[0] != first.split(":")[0]
-    for _ in range(50):  # the scatter redraws after the label: poll its pixels
-        if scatter.screenshot() != scatter_before:
-            break
-        page.wait_for_timeout(100)
-    else:
-        pytest.fail("the scatter plot did not redraw")
+    # the scatter redraws after the label: wait for its pixels to change
+    assert wait_until(
+        page, lambda: scatter.screenshot() != scatter_before, raise_on_timeout=False
+    ), "the scatter plot did not redraw"
     assert error_outputs(page) == []
     assert real_console_errors(page) == []
 

@@ -11,6 +11,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from browser_helpers import poll_until
 
 from mi_widgets import MIInputError
 from mi_widgets.potentials.training import load_si_frames
@@ -174,12 +175,5 @@ def test_stop_ends_the_md_and_keeps_the_previous_state(lab):
 
 
 def wait_for(condition, timeout: float = 600.0) -> bool:
-    """Poll ``condition`` (a background action's progress), no fixed sleep beyond 10 ms."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
+    """Poll ``condition`` (a background action's progress) every 10 ms."""
+    return poll_until(condition, timeout_s=timeout, interval_s=0.01)

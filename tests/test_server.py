@@ -19,6 +19,7 @@ import uuid
 
 import nbformat
 import pytest
+from browser_helpers import poll_until
 
 from mi_widgets import cli
 from mi_widgets._server import KERNEL_PROTOCOL, header_from_binary_message
@@ -318,10 +319,7 @@ def test_closing_a_browser_tab_frees_its_kernel(upload_server, browser_context):
     kernel_url = f"{upload_server.base}/api/kernels/{kernel_id}"
     assert _get(kernel_url)[0] == 200
     page.close(run_before_unload=True)  # the page sends its shutdown beacon
-    for _ in range(60):  # bounded: up to ~30 s
-        if _get(kernel_url)[0] == 404:
-            break
-        time.sleep(0.5)
+    poll_until(lambda: _get(kernel_url)[0] == 404, timeout_s=30)
     assert _get(kernel_url)[0] == 404, "the kernel of the closed tab is still running"
 
 
@@ -334,12 +332,12 @@ def test_kernels_without_a_tab_are_culled_even_when_busy():
 
 def _wait_for_log(server: VoilaServer, pattern: str, count: int = 1) -> list[str]:
     """Matches of ``pattern`` in the server's log, once there are ``count`` (bounded wait)."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        found = re.findall(pattern, server.log_path.read_text())
-        if len(found) >= count:
-            return found
-        time.sleep(0.2)
+
+    def found() -> list[str]:
+        return re.findall(pattern, server.log_path.read_text())
+
+    if poll_until(lambda: len(found()) >= count, timeout_s=300):
+        return found()
     raise AssertionError(f"{pattern!r} not in the log: {server.log_path.read_text()[-2000:]}")
 
 
