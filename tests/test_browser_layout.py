@@ -3,6 +3,8 @@
 The bounding boxes of the first app on each page are checked: the main view starts right of
 the control column (not below it), the controls end inside the viewport, and no plot, canvas
 or the page itself is wider than the window; at 1280 px no text of the app is under 12 px.
+The first look at each lab also checks that it rendered with no error output and no console
+error (the render test covers the other notebooks, so each lab's page starts once a run).
 With ``MI_LAB_SCREENSHOTS=1`` the 1280-px screenshot of each lab is written to
 ``docs/images/`` (the README shows them).
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import wait_for_idle, wait_until
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, error_outputs, real_console_errors
 
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 LABS = {
@@ -110,6 +112,10 @@ def test_main_plot_beside_the_controls_and_nothing_clipped(lab, open_app):
     page = open_app(notebook, wait_for=None)
     # the app appears once every cell has run: allow for a loaded machine
     page.locator(selector).first.wait_for(state="visible", timeout=300_000)
+    wait_for_idle(page)
+    # the notebook rendered as an app (test_browser_render covers the other notebooks)
+    assert error_outputs(page) == [], f"lab {lab} shows an error output"
+    assert real_console_errors(page) == [], f"lab {lab} logged console errors"
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         wait_for_idle(page)
