@@ -16,7 +16,8 @@ from bokeh.layouts import column
 from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d, Span
 from bokeh.palettes import Viridis256
 
-from mi_widgets.bayesopt.optimizer import ACQUISITIONS, compare_with_linear
+from mi_widgets.bayesopt.comparison import compare_with_linear
+from mi_widgets.bayesopt.optimizer import ACQUISITIONS
 from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data, style_legend
 
 __all__ = ["BOPlots"]
