@@ -437,7 +437,7 @@ def test_a_proposal_stands_until_the_next_tell(data):
 
 
 def test_gp_versus_linear_model_on_the_same_observations(data):
-    from mi_widgets.bayesopt.optimizer import compare_with_linear
+    from mi_widgets.bayesopt.comparison import compare_with_linear
 
     x, f, _ = data
     bo = BayesianOptimizer(x, random_state=0)

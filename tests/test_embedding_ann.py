@@ -12,7 +12,7 @@ from mi_widgets._errors import MIInputError
 from mi_widgets.embedding import TSLPP
 from mi_widgets.embedding.ann import approximate_knn, knn_recall
 from mi_widgets.embedding.cells import cell_knn
-from mi_widgets.embedding.lpp import CELL_SEARCH_MIN_SAMPLES, _search_kind
+from mi_widgets.embedding.graph import CELL_SEARCH_MIN_SAMPLES, _search_kind
 from mi_widgets.embedding.structure_map import LAAFSettings
 from mi_widgets.structure import load_si_md
 

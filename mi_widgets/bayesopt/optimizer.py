@@ -13,6 +13,9 @@ by passing a dense set of points of the box as candidates: a grid, or
 quasi-random points from :func:`scipy.stats.qmc.Sobol`; 10^3-10^4 points in 2-4
 dimensions are cheap (see :class:`BayesianOptimizer`, "Continuous boxes").
 
+The acquisition functions are in :mod:`~mi_widgets.bayesopt.acquisition` and the GP vs
+linear comparison in :mod:`~mi_widgets.bayesopt.comparison`; both are re-exported here.
+
 References
 ----------
 D. R. Jones, M. Schonlau and W. J. Welch, "Efficient global optimization of
@@ -28,14 +31,19 @@ structure searching using a kriging approach", Jpn. J. Appl. Phys. 55, 045502 (2
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 from mi_widgets._errors import MIInputError, check_choice, check_finite_array, check_positive_int
 from mi_widgets._threads import one_blas_thread
+from mi_widgets.bayesopt.acquisition import (
+    expected_improvement,
+    probability_of_improvement,
+    upper_confidence_bound,
+)
+from mi_widgets.bayesopt.comparison import SurrogateComparison, compare_with_linear
 from mi_widgets.bayesopt.gp import (
     KERNELS,
     CandidateGP,
@@ -69,71 +77,6 @@ LENGTH_PRIOR = (0.0, 0.6)
 #: With the length prior, noise above this (standardised units) is penalised, so that a
 #: handful of points is not explained as pure noise when the length prior leans on it.
 NOISE_SCALE = 0.3
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-def _z(mean: np.ndarray, std: np.ndarray, best: float, xi: float) -> tuple[np.ndarray, np.ndarray]:
-    gain = np.asarray(mean, dtype=float) - best - xi
-    std = np.asarray(std, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(std > 0, gain / np.where(std > 0, std, 1.0), np.sign(gain) * np.inf)
-    return gain, z
-
-
-def expected_improvement(
-    mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0
-) -> np.ndarray:
-    """Expected improvement over ``best`` for maximisation (Jones et al. 1998).
-
-    ``EI = (mu - best - xi) Phi(z) + sigma phi(z)``, ``z = (mu - best - xi) / sigma``;
-    where ``sigma = 0`` it is ``max(mu - best - xi, 0)``.
-
-    Parameters
-    ----------
-    mean, std : ndarray
-        Posterior mean and standard deviation.
-    best : float
-        The best value observed so far.
-    xi : float, default 0
-        Margin that favours exploration.
-
-    Examples
-    --------
-    >>> float(expected_improvement(np.array([0.0]), np.array([1.0]), 0.0)[0])  # 1/sqrt(2 pi)
-    0.3989422804014327
-    """
-    gain, z = _z(mean, std, best, xi)
-    std = np.asarray(std, dtype=float)
-    finite = np.isfinite(z)
-    zf = np.where(finite, z, 0.0)
-    pdf = _INV_SQRT_2PI * np.exp(-0.5 * zf * zf)
-    ei = np.where(finite, gain * ndtr(zf) + std * pdf, np.maximum(gain, 0.0))
-    return np.maximum(ei, 0.0)
-
-
-def probability_of_improvement(
-    mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0
-) -> np.ndarray:
-    """Probability that the value exceeds ``best + xi``: ``Phi((mu - best - xi) / sigma)``.
-
-    Examples
-    --------
-    >>> float(probability_of_improvement(np.array([1.0]), np.array([1.0]), 0.0)[0])
-    0.8413447460685429
-    """
-    _, z = _z(mean, std, best, xi)
-    return ndtr(z)
-
-
-def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, kappa: float = 2.0) -> np.ndarray:
-    """Optimistic bound ``mu + kappa sigma`` (Srinivas et al. 2010).
-
-    Examples
-    --------
-    >>> upper_confidence_bound(np.array([1.0]), np.array([0.5]), kappa=2.0)
-    array([2.])
-    """
-    return np.asarray(mean, dtype=float) + kappa * np.asarray(std, dtype=float)
 
 
 def _check_prior(prior: Any) -> tuple[float, float] | None:
@@ -711,81 +654,3 @@ class BayesianOptimizer:
         self._scores = first
         self.timings_["score"] += time.perf_counter() - start
         return np.asarray(chosen, dtype=int)
-
-
-@dataclass(frozen=True)
-class SurrogateComparison:
-    """The GP and an ordinary least-squares linear model, trained on the same observations.
-
-    Attributes
-    ----------
-    indices : ndarray of int
-        The unmeasured candidates both models are judged on.
-    truth, gp, linear : ndarray
-        True values and the two predictions there.
-    rmse_gp, rmse_linear : float
-        Root-mean-square errors.
-    intercept : float
-    coefficients : tuple of float
-        The linear model: value = intercept + sum(coefficients * features), in the
-        units of the candidate features (the "white box").
-    """
-
-    indices: np.ndarray
-    truth: np.ndarray
-    gp: np.ndarray
-    linear: np.ndarray
-    rmse_gp: float
-    rmse_linear: float
-    intercept: float
-    coefficients: tuple[float, ...]
-
-
-def compare_with_linear(optimizer: BayesianOptimizer, truth: Any) -> SurrogateComparison:
-    """Judge the optimiser's GP against a linear model fitted to the same observations.
-
-    Parameters
-    ----------
-    optimizer : BayesianOptimizer
-        With at least two observations.
-    truth : array_like, shape (N,)
-        The true value of every candidate (NaN where unknown: those are skipped).
-
-    Returns
-    -------
-    SurrogateComparison
-
-    Examples
-    --------
-    >>> x = np.linspace(0, 1, 50)
-    >>> bo = BayesianOptimizer(x, random_state=0)
-    >>> bo.tell([0, 10, 25, 40, 49], np.sin(6 * x[[0, 10, 25, 40, 49]]))
-    >>> c = compare_with_linear(bo, np.sin(6 * x))
-    >>> bool(c.rmse_gp < c.rmse_linear)
-    True
-    """
-    from sklearn.linear_model import LinearRegression
-
-    truth = np.asarray(truth, dtype=float).reshape(-1)
-    if truth.size != optimizer.n_candidates:
-        raise MIInputError(
-            f"truth has {truth.size} values for {optimizer.n_candidates} candidates."
-        )
-    if optimizer.n_observations < 2:
-        raise MIInputError("Comparing models needs at least two observations; step first.")
-    x = optimizer.candidates
-    model = LinearRegression().fit(x[optimizer.observed_indices_], optimizer.observed_values_)
-    held = np.flatnonzero(~optimizer.measured_mask & np.isfinite(truth))
-    gp = optimizer.predict(return_std=False)[held]
-    linear = model.predict(x[held])
-    t = truth[held]
-    return SurrogateComparison(
-        indices=held,
-        truth=t,
-        gp=gp,
-        linear=linear,
-        rmse_gp=float(np.sqrt(np.mean((gp - t) ** 2))) if held.size else float("nan"),
-        rmse_linear=float(np.sqrt(np.mean((linear - t) ** 2))) if held.size else float("nan"),
-        intercept=float(model.intercept_),
-        coefficients=tuple(float(c) for c in model.coef_),
-    )

@@ -6,11 +6,11 @@ The widget (:class:`mi_widgets.embedding.widgets.StructureMapExplorer`) lives in
 
 from mi_widgets.embedding.ann import approximate_knn, knn_recall
 from mi_widgets.embedding.cells import cell_knn
+from mi_widgets.embedding.graph import heat_kernel_graph
 from mi_widgets.embedding.lpp import (
     LPP,
     TSLPP,
     TSLPPSearchResult,
-    heat_kernel_graph,
     make_tslpp_classifier,
     select_tslpp_params,
 )

@@ -17,14 +17,10 @@ from mi_widgets._parallel import map_chunks, split_rows
 from mi_widgets._threads import one_blas_thread
 from mi_widgets.spectra import model as pm
 from mi_widgets.spectra.em import EMGrid, EMState, params_to_state, run_em, state_to_params
+from mi_widgets.spectra.polish import parameter_bounds
 from mi_widgets.spectra.results import BatchFitResult, PeakFitResult, PeakModel
-from mi_widgets.spectra.single import (
-    check_spectrum,
-    em_weights,
-    fit_peaks,
-    init_vector,
-    parameter_bounds,
-)
+from mi_widgets.spectra.single import check_spectrum, em_weights, fit_peaks
+from mi_widgets.spectra.starts import init_vector
 
 __all__ = ["fit_many"]
 

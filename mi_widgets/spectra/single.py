@@ -2,6 +2,9 @@
 
 :func:`fit_peaks` runs the batched EM of :mod:`mi_widgets.spectra.em` on one
 spectrum: ``n_starts`` starts are a batch of ``n_starts``.
+
+Its stages live beside it: the starts in :mod:`mi_widgets.spectra.starts`, the
+least-squares polish, restarts and BIC in :mod:`mi_widgets.spectra.polish`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.optimize import least_squares
-from scipy.signal import find_peaks, peak_widths
-from scipy.special import gammaln
 
 from mi_widgets._errors import (
     MIInputError,
@@ -26,14 +25,8 @@ from mi_widgets._errors import (
 )
 from mi_widgets._threads import one_blas_thread
 from mi_widgets.spectra import model as pm
-from mi_widgets.spectra.em import (
-    N_BACKGROUND_COMPONENTS,
-    EMGrid,
-    EMState,
-    params_to_state,
-    run_em,
-    state_to_params,
-)
+from mi_widgets.spectra.em import EMGrid, EMState, run_em, state_to_params
+from mi_widgets.spectra.polish import _polish_one, _restart_components, _sorted_by_centre, bic
 from mi_widgets.spectra.results import (
     MAX_PEAKS,
     BackgroundFit,
@@ -42,16 +35,13 @@ from mi_widgets.spectra.results import (
     PeakModel,
     PeakTable,
 )
-from mi_widgets.spectra.shapes import unit_height
+from mi_widgets.spectra.starts import _starting_states, init_vector
 
 __all__ = ["fit_peaks", "least_squares_from", "random_start"]
 
-_INITIAL_BACKGROUND_SHARE = 0.2
 _SHORT_RUN = 40
 #: distinct EM solutions polished; the best fit to the data is returned
 _KEEP = 3
-#: model evaluations of the short polish that judges a restarted peak
-_RESTART_NFEV = 60
 
 
 # ---------------------------------------------------------------- validation
@@ -74,223 +64,6 @@ def em_weights(y: np.ndarray, dx: np.ndarray, what: str = "y") -> np.ndarray:
             f"{what}{where} has no positive intensity; EM needs a spectrum with counts."
         )
     return weights
-
-
-# ---------------------------------------------------------------- starts
-def _detected_peaks(x: np.ndarray, y: np.ndarray, n_peaks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Centres and FWHMs of the most prominent maxima of the smoothed spectrum."""
-    smooth = gaussian_filter1d(y, 2.0)
-    index, props = find_peaks(smooth, prominence=0.0)
-    order = np.argsort(props["prominences"])[::-1][:n_peaks]
-    index = np.sort(index[order])
-    if index.size == 0:
-        return np.empty(0), np.empty(0)
-    widths = peak_widths(smooth, index, rel_height=0.5)[0] * float(np.median(np.diff(x)))
-    return x[index], np.maximum(widths, 2.0 * float(np.median(np.diff(x))))
-
-
-def _starting_states(
-    grid: EMGrid,
-    weights: np.ndarray,
-    model: PeakModel,
-    n_starts: int,
-    init: np.ndarray | None,
-    rng: np.random.Generator,
-) -> EMState:
-    """Multi-start initial states for one spectrum: detected maxima, then random draws.
-
-    ``init`` is either K starting centres or a full parameter vector.
-    """
-    x, n_peaks = grid.x, model.n_peaks
-    if init is not None and init.size == model.n_params:
-        return params_to_state(grid, init[None, :], n_peaks, model.background)
-    span = float(x[-1] - x[0])
-    centers = np.empty((n_starts, n_peaks))
-    fwhms = np.empty((n_starts, n_peaks))
-    probability = weights / weights.sum()
-    if init is not None:
-        centers[0] = np.sort(init)
-        fwhms[0] = _width_near(grid, centers[0], n_peaks)
-    else:
-        found_c, found_w = _detected_peaks(x, weights / grid.dx, n_peaks)
-        extra = n_peaks - found_c.size
-        centers[0] = np.sort(np.concatenate([found_c, rng.choice(x, extra, p=probability)]))
-        fwhms[0] = np.concatenate([found_w, np.full(extra, span / (3 * n_peaks))])
-    for s in range(1, n_starts):
-        centers[s] = np.sort(
-            rng.choice(x, n_peaks, p=probability) + rng.normal(0, 0.01 * span, n_peaks)
-        )
-        fwhms[s] = span / (2.0 * n_peaks) * rng.uniform(0.3, 1.0, n_peaks)
-    fwhms = np.clip(fwhms, grid.min_fwhm, grid.max_fwhm)
-    total = weights.sum()
-    n_bg = N_BACKGROUND_COMPONENTS[model.background]
-    bg_share = _INITIAL_BACKGROUND_SHARE if n_bg else 0.0
-    mass = np.concatenate(
-        [
-            np.full(n_peaks, total * (1 - bg_share) / n_peaks),
-            np.full(n_bg, total * bg_share / max(n_bg, 1)),
-        ]
-    )
-    return EMState(
-        centers,
-        fwhms,
-        np.full((n_starts, n_peaks), model.default_eta),
-        np.tile(mass, (n_starts, 1)),
-        np.zeros(n_starts),
-    )
-
-
-def _width_near(grid: EMGrid, centers: np.ndarray, n_peaks: int) -> np.ndarray:
-    """A starting FWHM for user-picked centres: a fraction of the spacing between them."""
-    span = float(grid.x[-1] - grid.x[0])
-    if n_peaks == 1:
-        return np.full(1, span / 6.0)
-    gaps = np.diff(np.sort(centers))
-    nearest = np.minimum(np.r_[np.inf, gaps], np.r_[gaps, np.inf])
-    return np.clip(nearest, grid.min_fwhm, span / 3.0)
-
-
-# ---------------------------------------------------------------- polish
-def parameter_bounds(
-    x: np.ndarray, model: PeakModel, grid: EMGrid
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of every parameter in the least-squares polish.
-
-    Centres stay on the data and widths at or above one channel spacing: a peak outside
-    the spectrum or narrower than a channel is not a peak the data can show.
-    """
-    lower = np.tile([x[0], 0.5 * grid.min_fwhm, 0.0, 0.0], model.n_peaks)
-    upper = np.tile([x[-1], grid.max_fwhm, np.inf, 1.0], model.n_peaks)
-    n_bg = len(model.background_names)
-    return np.r_[lower, np.full(n_bg, -np.inf)], np.r_[upper, np.full(n_bg, np.inf)]
-
-
-def _polish_one(
-    x: np.ndarray,
-    y: np.ndarray,
-    params: np.ndarray,
-    model: PeakModel,
-    grid: EMGrid,
-    max_nfev: int = 2000,
-) -> tuple[np.ndarray, np.ndarray]:
-    """scipy least squares from the EM solution; returns parameters and their covariance."""
-    free = model.free
-    lower, upper = parameter_bounds(x, model, grid)
-    start = np.clip(params, lower, upper)
-    eps = 1e-9 * (np.abs(start) + 1.0)
-    start = np.where(free, np.clip(start, lower + eps, upper - eps), start)
-
-    def full(p_free: np.ndarray) -> np.ndarray:
-        p = start.copy()
-        p[free] = p_free
-        return p
-
-    def residual(p_free: np.ndarray) -> np.ndarray:
-        return model.curve(x, full(p_free)) - y
-
-    def jac(p_free: np.ndarray) -> np.ndarray:
-        return model.jacobian(x, full(p_free))[:, free]
-
-    with one_blas_thread():
-        fit = least_squares(
-            residual,
-            start[free],
-            jac=jac,
-            bounds=(lower[free], upper[free]),
-            method="trf",
-            x_scale="jac",
-            ftol=1e-12,
-            xtol=1e-12,
-            gtol=1e-12,
-            max_nfev=max_nfev,
-        )
-    j = fit.jac
-    dof = max(x.size - int(free.sum()), 1)
-    s2 = 2.0 * fit.cost / dof
-    cov_free = np.linalg.pinv(j.T @ j) * s2
-    cov = np.zeros((params.size, params.size))
-    cov[np.ix_(free, free)] = cov_free
-    return full(fit.x), cov
-
-
-def _restart_moves(x: np.ndarray, y: np.ndarray, params: np.ndarray, model: PeakModel):
-    """Starts that replace one peak: re-seeded at the largest residual, or split off the broadest.
-
-    A fit can be stuck with one peak doing nothing useful (parked on a shoulder of
-    another, or spread out as background) while two true peaks share one broad
-    component; moving that one peak is what plain local search cannot do.
-    """
-    n_peaks = model.n_peaks
-    center, fwhm, area, eta, bg = (a.copy() for a in pm.split(params, n_peaks))
-    residual = gaussian_filter1d(y - model.curve(x, params), 2.0)
-    top = int(np.argmax(residual))
-    width = float(np.median(fwhm))
-    new_area = max(float(residual[top]), 0.0) * width * 1.064 + 1e-12 * abs(area).sum()
-    for j in range(n_peaks):
-        c, w, a, e = center.copy(), fwhm.copy(), area.copy(), eta.copy()
-        c[j], w[j], a[j], e[j] = x[top], width, new_area, model.default_eta
-        yield pm.join(c, w, a, e, bg)
-        if n_peaks < 2:
-            continue
-        others = np.flatnonzero(np.arange(n_peaks) != j)
-        k = int(others[np.argmax(fwhm[others])])
-        c, w, a, e = center.copy(), fwhm.copy(), area.copy(), eta.copy()
-        c[j], c[k] = center[k] - 0.25 * fwhm[k], center[k] + 0.25 * fwhm[k]
-        w[j] = w[k] = 0.5 * fwhm[k]
-        a[j] = a[k] = 0.5 * area[k]
-        e[j] = eta[k]
-        yield pm.join(c, w, a, e, bg)
-
-
-def _restart_components(x, y, params, cov, rss, model: PeakModel, grid: EMGrid, rounds: int = 2):
-    """Restart single peaks (see :func:`_restart_moves`) while that lowers the RSS.
-
-    Each move gets a short polish; only the best move is polished to convergence.
-    """
-    lower, upper = parameter_bounds(x, model, grid)
-    for _ in range(rounds):
-        best = None
-        for start in _restart_moves(x, y, params, model):
-            trial, _ = _polish_one(
-                x, y, np.clip(start, lower, upper), model, grid, max_nfev=_RESTART_NFEV
-            )
-            trial_rss = float(np.sum((model.curve(x, trial) - y) ** 2))
-            if trial_rss < rss * (1 - 1e-9) and (best is None or trial_rss < best[0]):
-                best = (trial_rss, trial)
-        if best is None:
-            break
-        trial, trial_cov = _polish_one(x, y, best[1], model, grid)
-        trial_rss = float(np.sum((model.curve(x, trial) - y) ** 2))
-        if not trial_rss < rss:
-            break
-        rss, params, cov = trial_rss, trial, trial_cov
-    return params, cov
-
-
-def _sorted_by_centre(
-    params: np.ndarray, cov: np.ndarray | None, n_peaks: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    order = np.argsort(params[: 4 * n_peaks : 4])
-    index = np.r_[(4 * order[:, None] + np.arange(4)).ravel(), np.arange(4 * n_peaks, params.size)]
-    return params[index], None if cov is None else cov[np.ix_(index, index)]
-
-
-def bic(y: np.ndarray, fitted: np.ndarray, n_free: int) -> float:
-    """BIC = -2 log L + p log n: Poisson likelihood for counts, Gaussian (RSS) otherwise.
-
-    Counts (non-negative whole numbers) have a variance that grows with the
-    signal; an RSS-based criterion then over-rewards extra peaks on the tall
-    parts, so counts get their own likelihood. Otherwise the channels are read
-    as Gaussian with one unknown variance, whose maximised likelihood gives
-    ``n log(RSS / n)`` up to a constant.
-    """
-    n = y.size
-    if np.all(y >= 0) and np.all(y == np.round(y)):
-        mu = np.clip(fitted, 1e-12, None)
-        loglik = np.sum(y * np.log(mu) - mu - gammaln(y + 1.0))
-        return float(-2.0 * loglik + n_free * np.log(n))
-    rss = float(np.sum((y - fitted) ** 2))
-    return float(n * np.log(max(rss, 1e-300) / n) + n_free * np.log(n))
 
 
 # ---------------------------------------------------------------- fit_peaks
@@ -481,44 +254,6 @@ def _distinct_best(state: EMState, loglik: np.ndarray, n: int) -> list[int]:
         if len(chosen) == n:
             break
     return chosen
-
-
-def init_vector(init: Any, model: PeakModel) -> np.ndarray:
-    """Starting centres (K,), or a full parameter vector from a mapping of start values."""
-    n_peaks = model.n_peaks
-    if isinstance(init, PeakFitResult):
-        model.check_same(init.peak_model)
-        return init.params.copy()
-    if not isinstance(init, Mapping):
-        centres = check_finite_array(init, "init", ndim=1)
-        if centres.size == model.n_params:
-            return centres  # a full parameter vector
-        if centres.size != n_peaks:
-            raise MIInputError(
-                f"init gives {centres.size} starting centres for {n_peaks} peaks; "
-                "give one per peak."
-            )
-        return centres
-    needed = {"center", "fwhm"} | ({"area"} if "height" not in init else {"height"})
-    missing = sorted(needed - set(init))
-    if missing:
-        raise MIInputError(
-            f"init is missing {', '.join(missing)}; give center, fwhm and area (or height)."
-        )
-    center = check_finite_array(init["center"], "init center", ndim=1)
-    fwhm = check_finite_array(init["fwhm"], "init fwhm", ndim=1)
-    eta = check_finite_array(
-        init.get("eta", np.full(n_peaks, model.default_eta)), "init eta", ndim=1
-    )
-    if "height" in init:
-        area = check_finite_array(init["height"], "init height", ndim=1) / unit_height(fwhm, eta)
-    else:
-        area = check_finite_array(init["area"], "init area", ndim=1)
-    if not center.size == fwhm.size == area.size == eta.size == n_peaks:
-        raise MIInputError(f"init must give {n_peaks} values for each peak parameter.")
-    given = init.get("background", {})
-    bg = np.array([float(given.get(name, 0.0)) for name in model.background_names])
-    return pm.join(center, fwhm, area, eta, bg)
 
 
 def _fit_one(
