@@ -122,6 +122,8 @@ class PeakPicker(LabApp):
         self.upload = self.upload_button(".csv,.txt,.dat,.xy", "Upload spectrum", self.load_upload)
         self.table = widgets.HTML()
         self.status = widgets.HTML()
+        self.source = widgets.HTML()  # which spectrum is shown (an upload's file name)
+        self.source.add_class("mi-spectrum-source")
         self.on_click(self.fit_button, self.fit)
         self.on_click(self.clear_button, self.clear_peaks)
         self._build_figure()
@@ -143,6 +145,7 @@ class PeakPicker(LabApp):
             self.n_peaks_box,
             widgets.HBox([self.fit_button, self.clear_button]),
             self.upload,
+            self.source,
             self.status,
             self.table,
         ]
@@ -183,8 +186,11 @@ class PeakPicker(LabApp):
         self.run_action(lambda: self.toggle_at(_finite_float(event.x, "The clicked position")))
 
     # -- actions
-    def set_spectrum(self, x: Any, y: Any) -> None:
-        """Show a new spectrum; markers and the previous fit are cleared."""
+    def set_spectrum(self, x: Any, y: Any, name: str | None = None) -> None:
+        """Show a new spectrum; markers and the previous fit are cleared.
+
+        ``name`` (a file name, say) is shown under the upload button, escaped.
+        """
         x = check_finite_array(x, "x", ndim=1, min_size=3)
         y = check_finite_array(y, "y", ndim=1, min_size=3)
         if x.size != y.size:
@@ -198,12 +204,14 @@ class PeakPicker(LabApp):
         replace_data(self.fit_source, x=[], y=[])
         replace_data(self.component_source, xs=[], ys=[], color=[])
         self.table.value = ""
+        label = f"{html.escape(name)}: " if name else ""
+        self.source.value = _SMALL.format(f"Spectrum: {label}{x.size} points.")
         self._draw_markers()
 
     def load_upload(self, uploaded: UploadedFile) -> None:
         """Read an uploaded two-column file and show it (the current spectrum stays on error)."""
         x, y = load_spectrum(uploaded.content, name=uploaded.name)
-        self.set_spectrum(x, y)
+        self.set_spectrum(x, y, name=uploaded.name)
 
     def add_peak(self, x: float) -> None:
         """Place a starting centre at ``x`` (must be inside the spectrum)."""
