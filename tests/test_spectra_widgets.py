@@ -101,7 +101,7 @@ def test_picker_upload_good_and_bad_files(spectrum):
     text = "e,c\n" + "".join(
         f"{v},{int(10 + 100 * np.exp(-((v - 5) ** 2)))}\n" for v in np.linspace(0, 10, 50)
     )
-    assert "50 points" not in picker.source.value
+    assert "50 points" not in picker.source.value and "400 points" not in picker.source.value
     _upload(picker, "<b>good</b>.csv", text.encode())
     assert picker.banner.message == "" and picker.x.size == 50 and picker.result is None
     assert "&lt;b&gt;good&lt;/b&gt;.csv: 50 points" in picker.source.value

@@ -77,6 +77,8 @@ class PeakPicker(LabApp):
         Seed of the automatic starts.
     x_label : str, default "x"
         Axis label of the spectrum, e.g. ``"binding energy (eV)"``.
+    name : str, optional
+        What the spectrum is (a file name, say), shown under the upload button.
 
     Examples
     --------
@@ -101,6 +103,7 @@ class PeakPicker(LabApp):
         n_peaks: int | str = "auto",
         random_state: int | None = 0,
         x_label: str = "x",
+        name: str | None = None,
     ):
         super().__init__(random_state=random_state)
         PeakModel(1, shape, background)  # checks the choices
@@ -127,7 +130,8 @@ class PeakPicker(LabApp):
         self.on_click(self.fit_button, self.fit)
         self.on_click(self.clear_button, self.clear_peaks)
         self._build_figure()
-        self.set_spectrum(x, y)  # data in place before wrapping: earlier changes never reach a page
+        # data in place before wrapping: earlier changes never reach a page
+        self.set_spectrum(x, y, name=name)
         self.pane = bokeh_pane(self.figure)
 
     def _controls(self) -> list[widgets.Widget]:
