@@ -97,7 +97,9 @@ def open_pages(
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     pages = [context.new_page() for _ in range(n)]
+    problems: dict = {}
     for page in pages:
+        _collect_problems(page, problems.setdefault(page, []))
         page.goto(url, wait_until="commit", timeout=int(timeout_s * 1000))
     times = []
     for page in pages:
@@ -107,6 +109,7 @@ def open_pages(
             )
         except PlaywrightTimeout:  # recorded as never, and the run goes on
             times.append(math.inf)
+            print("a page never showed its app:", _page_state(page), problems[page][-10:])
             continue
         times.append(page.evaluate("window.__miAppVisible"))
         if delivered is not None:
@@ -116,6 +119,41 @@ def open_pages(
     for page in pages:
         page.close()
     return times
+
+
+#: What a page that never showed its app was doing (printed with the run's output).
+PAGE_STATE = """async () => {
+  const frame = await new Promise(done => {
+    requestAnimationFrame(() => done(true)); setTimeout(() => done(false), 2000); });
+  const cells = document.getElementById('rendered_cells');
+  const nav = performance.getEntriesByType('navigation')[0] || {};
+  return {visibility: document.visibilityState, animationFrames: frame,
+          requestStart: nav.requestStart, delivered: nav.responseEnd,
+          loading: (document.getElementById('loading_text') || {}).innerText,
+          cellsShown: cells ? cells.style.display !== 'none' : null,
+          widgets: document.querySelectorAll('.jupyter-widgets').length,
+          apps: [...document.querySelectorAll('.mi-lab-app')]
+            .map(e => [e.offsetWidth, e.offsetHeight])};
+}"""
+
+
+def _collect_problems(page, problems: list[str]) -> None:
+    """Keep a page's console errors, uncaught exceptions and websocket closes."""
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text[:200]}") if m.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {str(error)[:200]}"))
+    page.on("websocket", lambda ws: ws.on("close", lambda _: problems.append("websocket closed")))
+
+
+def _page_state(page) -> dict:
+    try:
+        return page.evaluate(PAGE_STATE)
+    except Exception as error:  # a crashed page: say so, the run goes on
+        return {"error": str(error)[:200]}
 
 
 def wait_for_pool(server: VoilaServer, notebook: str, seats: int, timeout_s: float = 900.0):
