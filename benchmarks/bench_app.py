@@ -13,7 +13,11 @@ whereas in a class every student's browser draws only its own page.
 It starts the server as ``mi-lab`` does, opens every lab in headless Chromium and records,
 inside the page, the moment the app (``.mi-lab-app`` or the gallery) first becomes visible,
 counted from navigation (``performance.now()``). "Cold" opens one page at a time; "8 at once"
-opens eight pages of the same lab together and reports the median and the slowest. Wall times
+opens eight pages of the same lab together and reports the median and the slowest, each counted
+from the moment the first of them was asked for. Each page has a browser context of its own, as
+each student has a browser of their own: one Chromium profile opens at most 6 connections to a
+host, and Voila holds a page's connection until its notebook has run, so pages sharing one
+profile would queue behind each other (``--shared-profile`` measures that case). Wall times
 depend on how loaded the machine is, so it also executes each notebook's cells in this process
 and reports the CPU seconds (``time.process_time``) spent before the app is drawn and in the
 whole notebook (Voila shows the page once every cell has run). The issue's old wall times are
@@ -30,7 +34,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,18 +89,56 @@ def notebook_for(lab: str) -> Path:
     return next(NOTEBOOKS.glob(f"{lab}_*.ipynb"))
 
 
+class Browsers:
+    """New pages in one Chromium: each in a context of its own (a student's browser), or all
+    in one shared profile (one person opening many tabs)."""
+
+    def __init__(self, browser, shared: bool):
+        self.browser = browser
+        self.shared = self._context() if shared else None
+
+    def _context(self):
+        context = self.browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_init_script(VISIBLE_PROBE)
+        return context
+
+    def new_page(self):
+        """A new page (in a new context unless the profile is shared)."""
+        return (self.shared or self._context()).new_page()
+
+    def close(self, page) -> None:
+        """Close a page, and its context unless the profile is shared."""
+        page.close()
+        if self.shared is None:
+            page.context.close()
+
+
+#: Seconds from the epoch when the app became visible (navigation start + the probe's time).
+JS_VISIBLE_AT = "(performance.timeOrigin / 1000) + window.__miAppVisible"
+#: Seconds from the epoch when the page's HTML had fully arrived.
+JS_DELIVERED_AT = (
+    "(performance.timeOrigin + performance.getEntriesByType('navigation')[0].responseEnd) / 1000"
+)
+
+
 def open_pages(
-    context, url: str, n: int, timeout_s: float = 600.0, delivered: list | None = None
+    browsers: Browsers,
+    url: str,
+    n: int,
+    timeout_s: float = 600.0,
+    delivered: list | None = None,
 ) -> list[float]:
     """Open ``n`` pages of ``url`` together; seconds until each shows its app.
 
-    With ``delivered``, also append the seconds until each page's HTML had fully arrived
-    (the server's part; the rest is the browser loading scripts and drawing the widgets).
+    Times count from the moment the first page was asked for. With ``delivered``, also
+    append the seconds until each page's HTML had fully arrived (the server's part; the rest
+    is the browser loading scripts and drawing the widgets).
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    pages = [context.new_page() for _ in range(n)]
+    pages = [browsers.new_page() for _ in range(n)]
     problems: dict = {}
+    start = time.time()
     for page in pages:
         _collect_problems(page, problems.setdefault(page, []))
         page.goto(url, wait_until="commit", timeout=int(timeout_s * 1000))
@@ -111,13 +152,11 @@ def open_pages(
             times.append(math.inf)
             print("a page never showed its app:", _page_state(page), problems[page][-10:])
             continue
-        times.append(page.evaluate("window.__miAppVisible"))
+        times.append(page.evaluate(JS_VISIBLE_AT) - start)
         if delivered is not None:
-            delivered.append(
-                page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd / 1000")
-            )
+            delivered.append(page.evaluate(JS_DELIVERED_AT) - start)
     for page in pages:
-        page.close()
+        browsers.close(page)
     return times
 
 
@@ -180,7 +219,7 @@ def stop_server(server: VoilaServer) -> None:
             child.kill()
 
 
-def classroom_run(context, lab: str, pages: int, fill_delay: float | None) -> dict:
+def classroom_run(browsers: Browsers, lab: str, pages: int, fill_delay: float | None) -> dict:
     """Open ``pages`` pages of a lab at once against a server with as many pre-heated kernels."""
     name = notebook_for(lab).name
     extra = ("--classroom", str(pages), "--labs", lab)
@@ -190,7 +229,7 @@ def classroom_run(context, lab: str, pages: int, fill_delay: float | None) -> di
     try:
         fill = wait_for_pool(server, name, pages)
         delivered = []
-        times = open_pages(context, server.url(name), pages, delivered=delivered)
+        times = open_pages(browsers, server.url(name), pages, delivered=delivered)
         LOADS.append(os.getloadavg()[0])
         used = server.log_path.read_text().count("Using pre-heated kernel")
     finally:
@@ -267,6 +306,11 @@ def main() -> None:
         "--fill-delay", type=float, default=None, help="classroom refill delay (mi-lab's default)"
     )
     parser.add_argument("--skip-cpu", action="store_true", help="no CPU profile of the notebooks")
+    parser.add_argument(
+        "--shared-profile",
+        action="store_true",
+        help="open every page in one browser profile (6 connections per host) instead of one each",
+    )
     parser.add_argument("--profile-one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile_one:  # a child run of cpu_profile: imports counted from a cold start
@@ -286,41 +330,37 @@ def main() -> None:
         }
         print(lab, "cpu", rows[lab]["cpu"], flush=True)
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tempfile.mkdtemp(),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 800},
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
         )
-        context.add_init_script(VISIBLE_PROBE)
+        browsers = Browsers(browser, shared=args.shared_profile)
         if "plain" in args.modes:
-            plain_runs(context, rows, args.labs, args.repeats, args.pages)
+            plain_runs(browsers, rows, args.labs, args.repeats, args.pages)
         if "classroom-cold" in args.modes:  # one page from a pool of one: one browser's share
             for lab in args.labs:
-                rows[lab]["classroom_cold"] = classroom_run(context, lab, 1, args.fill_delay)
+                rows[lab]["classroom_cold"] = classroom_run(browsers, lab, 1, args.fill_delay)
                 print(lab, "classroom_cold", rows[lab]["classroom_cold"], flush=True)
         if "classroom" in args.modes:
             for lab in args.labs:
-                rows[lab]["classroom"] = classroom_run(context, lab, args.pages, args.fill_delay)
+                rows[lab]["classroom"] = classroom_run(browsers, lab, args.pages, args.fill_delay)
                 print(lab, "classroom", rows[lab]["classroom"], flush=True)
-        context.close()
+        browser.close()
     table = render_table(rows, args.pages) + "\n\n" + render_goals(rows, args.pages)
     print(table)
     if args.write:
         write_section(table, args.fill_delay)
 
 
-def plain_runs(context, rows: dict, labs: list[str], repeats: int, pages: int) -> None:
+def plain_runs(browsers: Browsers, rows: dict, labs: list[str], repeats: int, pages: int) -> None:
     """Cold and ``pages``-at-once times of each lab against one plain ``mi-lab`` server."""
     server = VoilaServer(NOTEBOOKS)
     try:
         for lab in labs:
             url = server.url(notebook_for(lab).name)
-            cold = [open_pages(context, url, 1)[0] for _ in range(repeats)]
+            cold = [open_pages(browsers, url, 1)[0] for _ in range(repeats)]
             rows[lab]["cold"] = statistics.median(cold)
             rows[lab]["delivered"] = []
-            rows[lab]["load"] = open_pages(context, url, pages, delivered=rows[lab]["delivered"])
+            rows[lab]["load"] = open_pages(browsers, url, pages, delivered=rows[lab]["delivered"])
             LOADS.append(os.getloadavg()[0])
             print(lab, rows[lab], flush=True)
     finally:
