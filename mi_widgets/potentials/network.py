@@ -111,8 +111,9 @@ class NeuralNetworkPotential(DescriptorPotential):
         Ridge penalty of a linear baseline (delta learning): a
         :class:`~mi_widgets.potentials.LinearPotential` is fitted on the training frames
         first and the networks learn what it leaves, ``E_i = w_s . G_i + c_s +
-        NN_s(G_i)``. The linear part extrapolates gently where the data are thin (a
-        liquid, a slab), the network adds the curvature. Default: no baseline.
+        NN_s(G_i)``; the output weights start at zero, so training starts from the ridge
+        model. The linear part extrapolates gently where the data are thin (a liquid, a
+        slab), the network adds the curvature. Default: no baseline.
     **kwargs
         Passed to :class:`ase.calculators.calculator.Calculator`.
 
@@ -334,6 +335,10 @@ class NeuralNetworkPotential(DescriptorPotential):
         self.linear_offsets_ = ridge.offsets_ - np.sum(
             ridge.feature_mean_ * self.linear_weights_, axis=1
         )
+        # output weights start at zero, so training starts from the ridge model: random ones
+        # add forces far larger than its residual, which small data do not train away
+        for layers in self._unpack(self.coefficients_):
+            layers[-1][0][...] = 0.0
 
     def _initial_offsets(self, frames: Sequence[LabelledFrame]) -> None:
         """Output biases = per-element energies of a least-squares composition fit."""
