@@ -13,7 +13,7 @@ from ase.md.verlet import VelocityVerlet
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.potentials import ExtrapolationWarning, NeuralNetworkPotential
+from mi_widgets.potentials import ExtrapolationWarning, LinearPotential, NeuralNetworkPotential
 from mi_widgets.potentials.base import label_frames
 from mi_widgets.potentials.network import _Batch
 
@@ -40,12 +40,15 @@ def trained():
     return potential.fit(emt_copper_frames(40, seed=0))
 
 
-def _perturbed_potential(hidden=(5, 4)):
+def _perturbed_potential(hidden=(5, 4), linear_baseline=None):
     frames = emt_copper_frames(3, seed=5, repeat=(2, 1, 1))
-    potential = NeuralNetworkPotential(["Cu"], hidden=hidden, random_state=1)
+    potential = NeuralNetworkPotential(
+        ["Cu"], hidden=hidden, random_state=1, linear_baseline=linear_baseline
+    )
     potential.initialize_weights()
     labelled = label_frames(frames, potential.settings_, need_forces=True)
     potential._standardise(labelled)
+    potential._fit_baseline(labelled, 1.0, 1.0)
     potential._initial_offsets(labelled)
     potential.coefficients_ += np.random.default_rng(0).normal(
         0, 0.3, potential.coefficients_.shape
@@ -53,8 +56,9 @@ def _perturbed_potential(hidden=(5, 4)):
     return potential, frames, _Batch(labelled)
 
 
-def test_weight_gradient_equals_central_differences():
-    potential, _, batch = _perturbed_potential()
+@pytest.mark.parametrize("linear_baseline", [None, 1e-6])
+def test_weight_gradient_equals_central_differences(linear_baseline):
+    potential, _, batch = _perturbed_potential(linear_baseline=linear_baseline)
     coefficients = potential.coefficients_
     loss, gradient = potential._loss(coefficients, batch, 1.0, 0.7)
     numeric = np.zeros_like(gradient)
@@ -71,8 +75,10 @@ def test_weight_gradient_equals_central_differences():
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
 
 
-def test_forces_and_stress_are_minus_energy_gradients():
-    potential, frames, _ = _perturbed_potential()
+@pytest.mark.parametrize("linear_baseline", [None, 1e-6])
+def test_forces_and_stress_are_minus_energy_gradients(linear_baseline):
+    potential, frames, _ = _perturbed_potential(linear_baseline=linear_baseline)
+    assert (np.abs(potential.linear_weights_).max() > 0) == (linear_baseline is not None)
     atoms = frames[0].copy()
     atoms.calc = potential
     forces, stress = atoms.get_forces(), atoms.get_stress()
@@ -162,6 +168,28 @@ def test_save_and_load_round_trip(trained, tmp_path):
     np.testing.assert_allclose(atoms.get_forces(), forces, rtol=1e-12, atol=1e-14)
     with np.load(path, allow_pickle=False) as data:
         assert data["coefficients"].dtype == float
+
+
+def test_linear_baseline_is_fitted_saved_and_loaded(tmp_path):
+    train = emt_copper_frames(9, seed=4)
+    ridge = LinearPotential(["Cu"], alpha=1e-6).fit(train)
+    settings = {"hidden": (8,), "max_epochs": 60, "learning_rate": 0.005, "validation_fraction": 0}
+    network = NeuralNetworkPotential(["Cu"], linear_baseline=1e-6, **settings).fit(train)
+    plain = NeuralNetworkPotential(["Cu"], **settings).fit(train)
+    # the baseline is the ridge model of the same frames, on the raw features
+    np.testing.assert_allclose(network.linear_weights_, ridge.weights_ / ridge.feature_scale_)
+    assert not plain.linear_weights_.any()
+    # the same network and epochs fit the training forces better on top of the baseline
+    assert network.history_["force_rmse"][-1] < plain.history_["force_rmse"][-1]
+    loaded = NeuralNetworkPotential.load(network.save(tmp_path / "with_baseline.npz"))
+    assert loaded.linear_baseline == 1e-6
+    atoms = emt_copper_frames(1, seed=7)[0]
+    np.testing.assert_allclose(
+        loaded.predict_frame(atoms.copy())["forces"],
+        network.predict_frame(atoms.copy())["forces"],
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 def test_progress_is_reported_per_epoch():

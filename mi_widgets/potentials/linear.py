@@ -110,6 +110,11 @@ class LinearPotential(DescriptorPotential):
             raise MIInputError(f"alpha must be a number >= 0; got {self.alpha!r}.")
         settings = self._settings()
         labelled = label_frames(frames, settings, need_forces=force_weight > 0)
+        return self._fit_labelled(labelled, settings, energy_weight, force_weight)
+
+    def _fit_labelled(self, labelled, settings, energy_weight, force_weight) -> LinearPotential:
+        """The least-squares solve on frames already labelled with their descriptors."""
+        alpha = float(self.alpha)
         n_species, n_features = len(settings.species), settings.n_features
         features = np.concatenate([f.features for f in labelled])
         kinds = np.concatenate([f.kinds for f in labelled])

@@ -43,6 +43,7 @@ from mi_widgets.potentials.base import (
     forces_from_pairs,
     label_frames,
 )
+from mi_widgets.potentials.linear import LinearPotential
 
 __all__ = ["NeuralNetworkPotential"]
 
@@ -106,6 +107,13 @@ class NeuralNetworkPotential(DescriptorPotential):
         last weights).
     random_state : int, default 0
         Seed of the weight initialisation, the split and the batch order.
+    linear_baseline : float, optional
+        Ridge penalty of a linear baseline (delta learning): a
+        :class:`~mi_widgets.potentials.LinearPotential` is fitted on the training frames
+        first and the networks learn what it leaves, ``E_i = w_s . G_i + c_s +
+        NN_s(G_i)``; the output weights start at zero, so training starts from the ridge
+        model. The linear part extrapolates gently where the data are thin (a liquid, a
+        slab), the network adds the curvature. Default: no baseline.
     **kwargs
         Passed to :class:`ase.calculators.calculator.Calculator`.
 
@@ -116,6 +124,10 @@ class NeuralNetworkPotential(DescriptorPotential):
         All weights and biases, flat.
     feature_mean_, feature_scale_ : numpy.ndarray, shape (n_species, n_features)
         Input standardisation per element (training atoms).
+    linear_weights_ : numpy.ndarray, shape (n_species, n_features)
+        Slopes of the linear baseline on the raw features (eV; zero without one).
+    linear_offsets_ : numpy.ndarray, shape (n_species,)
+        Its energy at zero features (eV).
     min_distance_ : float
         Shortest interatomic distance in the training data (Angstrom).
     history_ : dict of str to list of float
@@ -144,6 +156,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         patience: int = 30,
         validation_fraction: float = 0.2,
         random_state: int = 0,
+        linear_baseline: float | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -157,6 +170,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+        self.linear_baseline = linear_baseline
 
     # -- network layout -------------------------------------------------------------------
     def _layer_shapes(self, n_features: int) -> list[tuple[int, int]]:
@@ -194,6 +208,8 @@ class NeuralNetworkPotential(DescriptorPotential):
                 W[...] = rng.normal(0.0, np.sqrt(1.0 / W.shape[0]), W.shape)
         self.feature_mean_ = np.zeros((self._n_species, n_features))
         self.feature_scale_ = np.ones((self._n_species, n_features))
+        self.linear_weights_ = np.zeros((self._n_species, n_features))
+        self.linear_offsets_ = np.zeros(self._n_species)
         self.min_distance_ = None
         return self
 
@@ -221,12 +237,15 @@ class NeuralNetworkPotential(DescriptorPotential):
                     pre_tangents.append(u)
                     tangent_list.append((1.0 - a**2) * u)
             W_out, b_out = layers[-1]
-            energies[rows] = (activations[-1] @ W_out).ravel() + b_out[0]
+            slope = self.linear_weights_[s]
+            energies[rows] = (
+                (activations[-1] @ W_out).ravel() + b_out[0] + features[rows] @ slope
+            ) + self.linear_offsets_[s]
             # back-propagate dE/dx, then to the unscaled features
             delta = np.broadcast_to(W_out.T, (len(rows), W_out.shape[0]))
             for (W, _), a in zip(reversed(layers[:-1]), reversed(activations[1:]), strict=True):
                 delta = (delta * (1.0 - a**2)) @ W.T
-            gradients[rows] = delta / scale
+            gradients[rows] = delta / scale + slope
             caches.append((rows, activations, tangent_list, pre_tangents))
         return energies, gradients, caches
 
@@ -305,10 +324,33 @@ class NeuralNetworkPotential(DescriptorPotential):
             features, kinds, self._n_species
         )
 
+    def _fit_baseline(self, frames, energy_weight: float, force_weight: float) -> None:
+        """The linear baseline (``linear_baseline`` = its ridge penalty) on ``frames``."""
+        if self.linear_baseline is None:
+            return
+        alpha = _check_weight(self.linear_baseline, "linear_baseline")
+        ridge = LinearPotential(self.species, self.settings_, alpha=alpha)
+        ridge._fit_labelled(frames, self.settings_, energy_weight, force_weight)
+        self.linear_weights_ = ridge.weights_ / ridge.feature_scale_
+        self.linear_offsets_ = ridge.offsets_ - np.sum(
+            ridge.feature_mean_ * self.linear_weights_, axis=1
+        )
+        # output weights start at zero, so training starts from the ridge model: random ones
+        # add forces far larger than its residual, which small data do not train away
+        for layers in self._unpack(self.coefficients_):
+            layers[-1][0][...] = 0.0
+
     def _initial_offsets(self, frames: Sequence[LabelledFrame]) -> None:
         """Output biases = per-element energies of a least-squares composition fit."""
         counts = np.array([np.bincount(f.kinds, minlength=self._n_species) for f in frames])
-        energies = np.array([f.energy for f in frames])
+        energies = np.array(
+            [
+                f.energy
+                - np.einsum("if,if->", f.features, self.linear_weights_[f.kinds])
+                - self.linear_offsets_[f.kinds].sum()
+                for f in frames
+            ]
+        )
         offsets, *_ = np.linalg.lstsq(counts.astype(float), energies, rcond=None)
         for s, layers in enumerate(self._unpack(self.coefficients_)):
             layers[-1][1][...] = offsets[s]
@@ -364,6 +406,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         training = [labelled[k] for k in order[n_validation:]]
         self.min_distance_ = float(min(f.min_distance for f in labelled))
         self._standardise(training)
+        self._fit_baseline(training, energy_weight, force_weight)
         self._initial_offsets(training)
         monitor = _Batch(validation or training)
 
@@ -441,6 +484,7 @@ class NeuralNetworkPotential(DescriptorPotential):
             "hidden": list(self.hidden),
             "min_distance": self.min_distance_,
             "random_state": self.random_state,
+            "linear_baseline": self.linear_baseline,
         }
         path = Path(path)
         np.savez(
@@ -449,6 +493,8 @@ class NeuralNetworkPotential(DescriptorPotential):
             coefficients=self.coefficients_,
             feature_mean=self.feature_mean_,
             feature_scale=self.feature_scale_,
+            linear_weights=self.linear_weights_,
+            linear_offsets=self.linear_offsets_,
         )
         return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
@@ -472,6 +518,7 @@ class NeuralNetworkPotential(DescriptorPotential):
         except (KeyError, TypeError, ValueError, AttributeError):
             raise MIInputError(f"{name} is not a saved neural-network potential.") from None
         potential.random_state = meta["random_state"]
+        potential.linear_baseline = meta.get("linear_baseline")
         potential.initialize_weights(settings.n_features)
         try:
             coefficients, mean, scale = (
@@ -487,12 +534,31 @@ class NeuralNetworkPotential(DescriptorPotential):
             raise MIInputError(f"{name} holds weights that do not match its network layout.")
         potential.coefficients_ = coefficients
         potential.feature_mean_, potential.feature_scale_ = mean, scale
+        _load_baseline(potential, arrays, name)
         potential.min_distance_ = meta["min_distance"]
         return potential
 
 
 #: The most values one array of a saved potential may hold.
 MAX_SAVED_VALUES = 2**22
+
+
+def _load_baseline(potential: NeuralNetworkPotential, arrays: dict, name: str) -> None:
+    """The linear baseline's arrays, if the file has them (files before it have none)."""
+    if "linear_weights" not in arrays and "linear_offsets" not in arrays:
+        return
+    try:
+        weights, offsets = (
+            check_finite_array(arrays[k], f"{name} array {k}")
+            for k in ("linear_weights", "linear_offsets")
+        )
+    except KeyError as missing:
+        raise MIInputError(f"{name} lacks the array {missing}; save it again.") from None
+    if weights.shape != potential.linear_weights_.shape or offsets.shape != (
+        potential.linear_offsets_.shape
+    ):
+        raise MIInputError(f"{name} holds a linear baseline that does not match its layout.")
+    potential.linear_weights_, potential.linear_offsets_ = weights, offsets
 
 
 def _saved_meta(arrays: dict[str, np.ndarray], name: str) -> dict:
@@ -503,8 +569,12 @@ def _saved_meta(arrays: dict[str, np.ndarray], name: str) -> dict:
         hidden = [int(width) for width in meta["hidden"]]
         min_distance = float(meta["min_distance"])
         seed = meta["random_state"]
+        baseline = meta.get("linear_baseline")
+        if baseline is not None:
+            baseline = float(baseline)
         ok = (
-            meta.get("format") == FORMAT
+            (baseline is None or (np.isfinite(baseline) and baseline >= 0))
+            and meta.get("format") == FORMAT
             and isinstance(meta["descriptor"], dict)
             and 1 <= len(hidden) <= 16
             and all(1 <= width <= 4096 for width in hidden)
@@ -515,4 +585,4 @@ def _saved_meta(arrays: dict[str, np.ndarray], name: str) -> dict:
         ok = False
     if not ok:
         raise MIInputError(refused)
-    return {**meta, "hidden": hidden, "min_distance": min_distance}
+    return {**meta, "hidden": hidden, "min_distance": min_distance, "linear_baseline": baseline}
