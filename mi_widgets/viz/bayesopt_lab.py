@@ -9,7 +9,7 @@ table, download proposals, upload results). Every tab's loop is a
 :class:`~mi_widgets.active.campaign.Campaign` (with a random baseline) over a
 :class:`~mi_widgets.bayesopt.optimizer.BayesianOptimizer`; the plots read its history.
 This module holds the controls and the actions; the figures and their redrawing come from
-the base class :class:`~mi_widgets.bayesopt.widgets.plots.BOPlots`.
+the base class :class:`~mi_widgets.viz.bayesopt_plots.BOPlots`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from mi_widgets.bayesopt.data import (
 )
 from mi_widgets.bayesopt.grain_boundary import build_grain_boundary, grain_boundary_energy
 from mi_widgets.bayesopt.optimizer import ACQUISITIONS, BayesianOptimizer
-from mi_widgets.bayesopt.widgets.plots import GAMMA, BOPlots
 from mi_widgets.viz import card, download_link, structure_view, update_structure
 from mi_widgets.viz.app import LabApp
+from mi_widgets.viz.bayesopt_plots import GAMMA, BOPlots
 
 __all__ = ["BOLab"]
 

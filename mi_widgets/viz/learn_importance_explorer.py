@@ -30,8 +30,8 @@ from mi_widgets.learn.features import CorrelationFilter
 from mi_widgets.learn.importance import MAX_TABLE_ROWS, fit_table_model, split_warning
 from mi_widgets.learn.io import Table, read_table
 from mi_widgets.learn.permutation import chunked_permutation_importance, permuted_prediction
-from mi_widgets.learn.widgets._common import _seed
 from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data, style_legend
+from mi_widgets.viz._learn_common import _seed
 from mi_widgets.viz.app import LabApp
 
 __all__ = ["MAX_UPLOAD_ROWS", "PermutationImportanceExplorer"]

@@ -24,8 +24,8 @@ from mi_widgets.learn.studies import (
     krr_search_space,
     learning_curves,
 )
-from mi_widgets.learn.widgets._common import _seed
 from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data, style_legend
+from mi_widgets.viz._learn_common import _seed
 from mi_widgets.viz.app import LabApp
 
 __all__ = ["ModelChoiceLab"]

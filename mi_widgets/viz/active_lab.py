@@ -2,7 +2,7 @@
 
 This module holds the controls, the campaign and the actions; the figures and their
 redrawing come from the base class
-:class:`~mi_widgets.active.widgets.plots.PhaseDiagramPlots`.
+:class:`~mi_widgets.viz.active_plots.PhaseDiagramPlots`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from mi_widgets.active.io import load_phase_diagram, read_phase_csv
 from mi_widgets.active.metrics import macro_f1_metric
 from mi_widgets.active.pdc import BATCHES, ESTIMATORS, GRAPHS, SCORES, PhaseDiagramSampler
 from mi_widgets.active.thermo import BUILTIN_DIAGRAMS, PhaseDiagram
-from mi_widgets.active.widgets.plots import PhaseDiagramPlots, plot_coordinates
 from mi_widgets.viz import card, class_colors
+from mi_widgets.viz.active_plots import PhaseDiagramPlots, plot_coordinates
 from mi_widgets.viz.app import LabApp
 from mi_widgets.viz.upload import UploadedFile
 

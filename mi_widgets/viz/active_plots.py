@@ -1,7 +1,7 @@
 """The plots of PhaseDiagramLab: the candidate map, the Macro-F1 curve, the text beside.
 
 :class:`PhaseDiagramPlots` is a base class of
-:class:`~mi_widgets.active.widgets.lab.PhaseDiagramLab`: it builds the bokeh figures and
+:class:`~mi_widgets.viz.active_lab.PhaseDiagramLab`: it builds the bokeh figures and
 redraws them (and the status, legend and proposal table) from the lab's campaign;
 :func:`plot_coordinates` places binary and ternary candidates in the plane.
 """
@@ -68,7 +68,7 @@ def plot_coordinates(diagram: PhaseDiagram) -> tuple[np.ndarray, np.ndarray]:
 class PhaseDiagramPlots:
     """The figures of the phase-diagram lab and their redrawing.
 
-    A base class of :class:`~mi_widgets.active.widgets.lab.PhaseDiagramLab`: builds the
+    A base class of :class:`~mi_widgets.viz.active_lab.PhaseDiagramLab`: builds the
     map and curve figures once and redraws them from the lab's campaign.
     """
 

@@ -13,14 +13,14 @@ from bokeh.models import ColumnDataSource, Span
 from mi_widgets._errors import check_finite_array
 from mi_widgets.spectra.results import PeakFitResult, PeakModel
 from mi_widgets.spectra.single import fit_peaks, least_squares_from, random_start
-from mi_widgets.spectra.widgets._common import (
+from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data
+from mi_widgets.viz._spectra_common import (
     _SMALL,
     DATA_COLOR,
     MODEL_COLOR,
     _component_columns,
     _legend_outside,
 )
-from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data
 from mi_widgets.viz.app import LabApp
 
 __all__ = ["EMPlayer"]

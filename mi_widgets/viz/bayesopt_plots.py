@@ -1,6 +1,6 @@
 """The plots of BOLab: what they show and how each tab redraws from its campaign.
 
-:class:`BOPlots` is a base class of :class:`~mi_widgets.bayesopt.widgets.lab.BOLab`: it
+:class:`BOPlots` is a base class of :class:`~mi_widgets.viz.bayesopt_lab.BOLab`: it
 builds the bokeh figures of the four tabs and redraws them from the lab's campaigns
 (``campaigns``, ``problems``, ``own``, ``comparison``, the current tab); the lab holds
 the controls and the actions.
@@ -30,7 +30,7 @@ _ACQ_COLOURS = dict(
 
 
 class BOPlots:
-    """The figures of :class:`~mi_widgets.bayesopt.widgets.lab.BOLab` and their redrawing."""
+    """The figures of :class:`~mi_widgets.viz.bayesopt_lab.BOLab` and their redrawing."""
 
     # ------------------------------------------------------------- building
     def _build_plots(self) -> None:

@@ -17,7 +17,8 @@ from mi_widgets.spectra.batch import fit_many
 from mi_widgets.spectra.io import MAX_APP_MAP_VALUES, load_spectra
 from mi_widgets.spectra.mapping import cluster_phases, compare_phases
 from mi_widgets.spectra.results import BatchFitResult, PeakModel
-from mi_widgets.spectra.widgets._common import (
+from mi_widgets.viz import bokeh_pane, class_colors, new_figure, replace_data
+from mi_widgets.viz._spectra_common import (
     _SMALL,
     BACKGROUND_OPTIONS,
     DATA_COLOR,
@@ -28,7 +29,6 @@ from mi_widgets.spectra.widgets._common import (
     _legend_outside,
     _unit_of,
 )
-from mi_widgets.viz import bokeh_pane, class_colors, new_figure, replace_data
 from mi_widgets.viz.app import LabApp
 from mi_widgets.viz.upload import UploadedFile
 

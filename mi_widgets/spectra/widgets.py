@@ -7,12 +7,13 @@ the banner when a button runs them. The state is readable (``result``, ``history
 ``frame``, ``phases``), so tests drive the apps without a browser. Callbacks call one
 core function and redraw.
 
-One app a module (``peak_picker``, ``em_player``, ``map_explorer``), the menus, colours
-and plotting helpers they share in ``_common``; the apps are gathered here.
+One app a module (``mi_widgets.viz.spectra_peak_picker``, ``spectra_em_player``,
+``spectra_map_explorer``), the menus, colours and plotting helpers they share in
+``mi_widgets.viz._spectra_common``; the apps are gathered here.
 """
 
-from mi_widgets.spectra.widgets.em_player import EMPlayer
-from mi_widgets.spectra.widgets.map_explorer import SpectralMapExplorer
-from mi_widgets.spectra.widgets.peak_picker import PeakPicker
+from mi_widgets.viz.spectra_em_player import EMPlayer
+from mi_widgets.viz.spectra_map_explorer import SpectralMapExplorer
+from mi_widgets.viz.spectra_peak_picker import PeakPicker
 
 __all__ = ["EMPlayer", "PeakPicker", "SpectralMapExplorer"]

@@ -14,7 +14,8 @@ from mi_widgets._errors import MIInputError, check_finite_array
 from mi_widgets.spectra.io import load_spectrum
 from mi_widgets.spectra.results import MAX_PEAKS, PeakFitResult, PeakModel
 from mi_widgets.spectra.single import fit_peaks
-from mi_widgets.spectra.widgets._common import (
+from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data
+from mi_widgets.viz._spectra_common import (
     _SMALL,
     BACKGROUND_OPTIONS,
     DATA_COLOR,
@@ -25,7 +26,6 @@ from mi_widgets.spectra.widgets._common import (
     _legend_outside,
     _unit_of,
 )
-from mi_widgets.viz import OKABE_ITO, bokeh_pane, new_figure, replace_data
 from mi_widgets.viz.app import LabApp
 from mi_widgets.viz.upload import UploadedFile
 
