@@ -47,6 +47,8 @@ from mi_widgets.cli import KERNEL_THREAD_ENV  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Opening the labs: time until the app is visible (`benchmarks/bench_app.py`)"
 APP = ".mi-lab-app, .mi-gallery"
+#: The variable Voila sets for its kernels: studies behind ``run_when_asked`` buttons stay idle.
+AS_SERVED_BY_VOILA = {"VOILA_BASE_URL": "/"}
 #: One-minute load averages read after each measurement (the machine is shared).
 LOADS: list[float] = []
 #: The previous table (2026-12-01, load average 13.9): cold, and 8 at once median / slowest.
@@ -243,7 +245,8 @@ def cpu_profile(notebook: Path, env: dict[str, str] | None = None) -> tuple[floa
     """CPU seconds of a notebook's cells up to the app and in total, in a fresh interpreter.
 
     ``env`` is added to this process's environment (``mi-lab``'s kernels get
-    :data:`mi_widgets.cli.KERNEL_THREAD_ENV`).
+    :data:`mi_widgets.cli.KERNEL_THREAD_ENV`, and Voila's variables, so that studies
+    behind ``run_when_asked`` buttons are not run).
     """
     import subprocess
 
@@ -325,8 +328,8 @@ def main() -> None:
             continue
         notebook = notebook_for(lab)
         rows[lab] = {
-            "cpu": cpu_profile(notebook, KERNEL_THREAD_ENV),
-            "cpu_threads": cpu_profile(notebook),
+            "cpu": cpu_profile(notebook, {**KERNEL_THREAD_ENV, **AS_SERVED_BY_VOILA}),
+            "cpu_threads": cpu_profile(notebook, AS_SERVED_BY_VOILA),
         }
         print(lab, "cpu", rows[lab]["cpu"], flush=True)
     with sync_playwright() as playwright:
