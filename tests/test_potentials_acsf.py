@@ -125,12 +125,16 @@ def test_values_with_non_integer_zeta_equal_dscribe():
 
 def test_chunked_values_equal_one_pass(monkeypatch):
     # a far atom without neighbours between two clusters: its row stays zero in any chunk
-    atoms = _cluster() + Atoms("C", positions=[[30.0, 0, 0]]) + _cluster()
-    atoms.positions[5:] += [60.0, 0, 0]
-    features = acsf(atoms, R_CUT, G2, G4)
+    gap = _cluster() + Atoms("C", positions=[[30.0, 0, 0]]) + _cluster()
+    gap.positions[5:] += [60.0, 0, 0]
+    structures = (gap, _two_elements())
+    one_pass = [acsf(atoms, R_CUT, G2, G4) for atoms in structures]
     for per_chunk in (1, 3, 500):
-        monkeypatch.setattr(acsf_module, "TRIPLETS_PER_CHUNK", per_chunk)
-        np.testing.assert_allclose(acsf(atoms, R_CUT, G2, G4), features, rtol=1e-12, atol=1e-14)
+        monkeypatch.setattr(acsf_module, "TRIPLETS_PER_VALUE_CHUNK", per_chunk)
+        for atoms, features in zip(structures, one_pass, strict=True):
+            chunked = acsf(atoms, R_CUT, G2, G4)
+            np.testing.assert_allclose(chunked, features, rtol=1e-12, atol=1e-14)
+    features = one_pass[0]
     assert not features[4].any() and features[:4].any()
     np.testing.assert_allclose(features[5:], features[:4], rtol=1e-12)
 
