@@ -408,10 +408,10 @@ def _values(i, j, vectors, r, kinds, settings: ACSFSettings) -> np.ndarray:
     if not len(i):
         return features
     fc = _cutoff_value(r, settings.r_cut)
-    n_radial = n_species * settings.n_radial
-    features[:, :n_radial] = _radial_values(i, j, r, fc, kinds, settings)
+    radial_columns = n_species * settings.n_radial
+    features[:, :radial_columns] = _radial_values(i, j, r, fc, kinds, settings)
     if settings.g4:
-        _angular_values(i, j, vectors, r, fc, kinds, settings, out=features[:, n_radial:])
+        _angular_values(i, j, vectors, r, fc, kinds, settings, out=features[:, radial_columns:])
     return features
 
 
