@@ -101,6 +101,44 @@ def test_chunked_evaluation_equals_one_pass(monkeypatch):
     np.testing.assert_array_equal(chunked_derivatives.j, derivatives.j)
 
 
+#: Angular functions beyond the shared squares: non-integer and large zeta, both lambdas.
+G4_MIXED = [*G4, (0.01, 2.5, -1.0), (0.005, 16.0, 1.0), (0.02, 1.0, -1.0), (0.005, 70.0, -1.0)]
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURES))
+def test_values_alone_equal_the_values_beside_derivatives(name):
+    atoms = STRUCTURES[name]()
+    alone = acsf(atoms, R_CUT, G2, G4_MIXED)
+    beside, _ = acsf(atoms, R_CUT, G2, G4_MIXED, derivatives=True)
+    np.testing.assert_allclose(alone, beside, rtol=1e-12, atol=1e-14 * np.abs(beside).max())
+
+
+def test_values_with_non_integer_zeta_equal_dscribe():
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    atoms = _two_elements()
+    reference = dscribe.ACSF(
+        r_cut=R_CUT, g2_params=G2, g4_params=G4_MIXED, species=["Na", "Cl"], periodic=True
+    ).create(atoms)
+    ours = acsf(atoms, R_CUT, G2, G4_MIXED)
+    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
+
+
+def test_chunked_values_equal_one_pass(monkeypatch):
+    # a far atom without neighbours between two clusters: its row stays zero in any chunk
+    gap = _cluster() + Atoms("C", positions=[[30.0, 0, 0]]) + _cluster()
+    gap.positions[5:] += [60.0, 0, 0]
+    structures = (gap, _two_elements())
+    one_pass = [acsf(atoms, R_CUT, G2, G4) for atoms in structures]
+    for per_chunk in (1, 3, 500):
+        monkeypatch.setattr(acsf_module, "TRIPLETS_PER_VALUE_CHUNK", per_chunk)
+        for atoms, features in zip(structures, one_pass, strict=True):
+            chunked = acsf(atoms, R_CUT, G2, G4)
+            np.testing.assert_allclose(chunked, features, rtol=1e-12, atol=1e-14)
+    features = one_pass[0]
+    assert not features[4].any() and features[:4].any()
+    np.testing.assert_allclose(features[5:], features[:4], rtol=1e-12)
+
+
 def test_derivatives_of_a_translation_vanish():
     atoms = _two_elements()
     _, derivatives = acsf(atoms, R_CUT, G2, G4, derivatives=True)
