@@ -7,9 +7,6 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score
-from sklearn.preprocessing import StandardScaler
 
 from mi_widgets._errors import MIInputError, check_positive_int
 from mi_widgets.spectra.results import BatchFitResult
@@ -67,6 +64,11 @@ def cluster_phases(
     """
     n = batch.center.shape[0]
     check_positive_int(n_phases, "n_phases", maximum=max(1, min(n, 20)))
+    # scikit-learn is imported here, not with the module: lab 02 never clusters, and the
+    # import costs its Voila kernel about a second of CPU before the app shows
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
     features = StandardScaler().fit_transform(phase_features(batch))
     labels = KMeans(n_clusters=n_phases, n_init=4, random_state=random_state).fit_predict(features)
     order = np.argsort([batch.center[labels == k, 0].mean() for k in range(n_phases)])
@@ -113,6 +115,13 @@ def compare_phases(labels: Any, truth: Any) -> PhaseAgreement:
     np.add.at(table, (found, known), 1)
     rows, cols = linear_sum_assignment(-table)
     return PhaseAgreement(
-        adjusted_rand=float(adjusted_rand_score(truth, labels)),
+        adjusted_rand=float(_adjusted_rand(truth, labels)),
         matched=float(table[rows, cols].sum() / labels.size),
     )
+
+
+def _adjusted_rand(truth: np.ndarray, labels: np.ndarray) -> float:
+    """scikit-learn's adjusted Rand index, imported when first needed (see ``cluster_phases``)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(truth, labels)
