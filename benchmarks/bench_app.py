@@ -314,10 +314,19 @@ def main() -> None:
         action="store_true",
         help="open every page in one browser profile (6 connections per host) instead of one each",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="cold opens only, alternating with the notebooks and package of git REF "
+        "(served from a temporary worktree): the before/after table of one run",
+    )
     parser.add_argument("--profile-one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile_one:  # a child run of cpu_profile: imports counted from a cold start
         print(json.dumps(_cpu_profile_here(args.profile_one)))
+        return
+    if args.against:
+        print(against_run(args.against, args.labs, args.repeats, args.shared_profile))
         return
     from playwright.sync_api import sync_playwright
 
@@ -352,6 +361,66 @@ def main() -> None:
     print(table)
     if args.write:
         write_section(table, args.fill_delay)
+
+
+def against_run(ref: str, labs: list[str], repeats: int, shared_profile: bool) -> str:
+    """Cold opens of each lab, alternating between this checkout and git ``ref``.
+
+    ``ref`` is checked out in a temporary worktree and served with its own package, so
+    both servers run on the same machine at the same time of day: the ratio is the change.
+    """
+    import subprocess
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    other = Path(tempfile.mkdtemp(prefix="mi-lab-ref-")) / "checkout"
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(other), ref], check=True)
+    servers = {}
+    try:
+        servers = {"now": VoilaServer(NOTEBOOKS), ref: VoilaServer(other / "notebooks", root=other)}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+            )
+            browsers = Browsers(browser, shared_profile)
+            times = _alternating_cold_opens(browsers, servers, labs, repeats)
+            browser.close()
+    finally:
+        for server in servers.values():
+            stop_server(server)
+        subprocess.run([*git, "worktree", "remove", "--force", str(other)], check=False)
+    return render_against(times, ref, repeats)
+
+
+def _alternating_cold_opens(browsers, servers: dict, labs: list[str], repeats: int) -> dict:
+    """lab -> server name -> cold-open times, the servers taking turns page by page."""
+    times = {lab: {name: [] for name in servers} for lab in labs}
+    for lab in labs:
+        for _ in range(repeats):
+            for name, server in servers.items():
+                url = server.url(notebook_for(lab).name)
+                times[lab][name].append(open_pages(browsers, url, 1)[0])
+                LOADS.append(os.getloadavg()[0])
+        print(lab, times[lab], flush=True)
+    return times
+
+
+def render_against(times: dict, ref: str, repeats: int) -> str:
+    """The before/after table of :func:`against_run` (medians of ``repeats`` cold opens)."""
+    lines = [
+        f"| lab | cold, {ref} (s) | cold, now (s) | ratio (before / now) "
+        f"| goal {GOAL_COLD_S:g} s |",
+        "|---|---|---|---|---|",
+    ]
+    for lab, row in times.items():
+        before, now = statistics.median(row[ref]), statistics.median(row["now"])
+        met = "met" if now <= GOAL_COLD_S else "**not met**"
+        lines.append(f"| {lab} | {before:.1f} | {now:.1f} | {before / now:.2f} | {met} |")
+    load = f"{min(LOADS, default=0):.1f}-{max(LOADS, default=0):.1f}"
+    lines.append(f"\nMedians of {repeats} cold opens each, taking turns; load average {load}.")
+    return "\n".join(lines)
 
 
 def plain_runs(browsers: Browsers, rows: dict, labs: list[str], repeats: int, pages: int) -> None:

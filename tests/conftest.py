@@ -73,7 +73,8 @@ def _free_port() -> int:
 class VoilaServer:
     """A running ``mi-lab`` (Voila) server on a free local port."""
 
-    def __init__(self, notebooks: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, notebooks: Path, extra_args: tuple[str, ...] = (), root: Path = ROOT):
+        """Serve ``notebooks`` with the ``mi_widgets`` of the checkout at ``root``."""
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkstemp(prefix="voila-", suffix=".log")[1])
@@ -86,10 +87,10 @@ class VoilaServer:
             f"--notebooks={notebooks}",
             *extra_args,
         ]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(root))
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            command, cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         self._wait_until_up()
 
