@@ -17,6 +17,7 @@ acsf_module = importlib.import_module("mi_widgets.potentials.acsf")
 
 G2 = [(0.5, 2.0), (1.0, 3.0), (0.1, 0.0)]
 G4 = [(0.01, 1.0, 1.0), (0.02, 2.0, -1.0), (0.005, 4.0, 1.0)]
+G5 = [(0.01, 1.0, -1.0), (0.1, 2.0, 1.0)]
 R_CUT = 5.0
 
 
@@ -57,6 +58,49 @@ def test_values_equal_dscribe(name):
     ours = acsf(atoms, R_CUT, G2, G4)
     assert ours.shape == reference.shape
     np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURES))
+def test_g5_values_equal_dscribe(name):
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    atoms = STRUCTURES[name]()
+    species = sorted(set(atoms.get_chemical_symbols()))
+    reference = dscribe.ACSF(
+        r_cut=R_CUT, g2_params=G2, g4_params=G4, g5_params=G5, species=species,
+        periodic=atoms.pbc.any(),
+    ).create(atoms)  # fmt: skip
+    ours = acsf(atoms, R_CUT, G2, G4, g5=G5)
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("name", ["Si", "NaCl"])
+def test_g5_derivatives_equal_central_differences(name):
+    atoms = STRUCTURES[name]()
+    _, derivatives = acsf(atoms, 4.0, G2, G4, derivatives=True, g5=G5)
+    analytic = derivatives.wrt_positions()
+    step = 1e-5
+    for atom in range(2):
+        for axis in range(3):
+            plus, minus = atoms.copy(), atoms.copy()
+            plus.positions[atom, axis] += step
+            minus.positions[atom, axis] -= step
+            numeric = (acsf(plus, 4.0, G2, G4, g5=G5) - acsf(minus, 4.0, G2, G4, g5=G5)) / (
+                2 * step
+            )
+            scale = np.abs(numeric).max()
+            np.testing.assert_allclose(
+                analytic[:, atom, axis], numeric, rtol=1e-6, atol=1e-6 * scale
+            )
+
+
+def test_g5_settings_round_trip_and_labels():
+    settings = ACSFSettings.create(4.0, ["Si"], G2, G4, G5)
+    assert settings.n_features == 1 + len(G2) + len(G4) + len(G5)
+    assert settings.feature_labels()[-1] == "G5[Si-Si](eta=0.1, zeta=2, lambda=1)"
+    d = settings.to_dict()
+    assert ACSFSettings.create(d["r_cut"], d["species"], d["g2"], d["g4"], d["g5"]) == settings
+    assert "g5" not in ACSFSettings.create(4.0, ["Si"], G2, G4).to_dict()
 
 
 def test_species_order_and_absent_element_match_dscribe():

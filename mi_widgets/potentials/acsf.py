@@ -13,7 +13,12 @@ Commun. 247, 106949 (2020)). With the cosine cut-off
             e^{-\\eta (r_{ij}^2 + r_{ik}^2 + r_{jk}^2)}
             f_c(r_{ij}) f_c(r_{ik}) f_c(r_{jk}),
 
-where :math:`G^4` runs over unordered pairs of neighbours. Radial functions are
+    G^5_i = 2^{1-\\zeta} \\sum_{j<k} (1 + \\lambda \\cos\\theta_{jik})^\\zeta
+            e^{-\\eta (r_{ij}^2 + r_{ik}^2)} f_c(r_{ij}) f_c(r_{ik}),
+
+where :math:`G^4` and :math:`G^5` run over unordered pairs of neighbours (:math:`G^5`
+has no :math:`j`-:math:`k` term, so it also sees the wide angles whose :math:`r_{jk}`
+lies beyond the cut-off). Radial functions are
 resolved by the neighbour's element and angular ones by the unordered pair of
 neighbour elements; the element of the centre atom is not encoded (one network per
 element handles it).
@@ -22,7 +27,8 @@ Feature order (that of DScribe): elements sorted by atomic number ``Z_0 < Z_1 < 
 first, for each element ``a``, the block ``[G1, G2(eta_1, r_s1), G2(eta_2, r_s2), ...]``
 for neighbours of element ``a``; then, for each unordered element pair ``(a, b)`` with
 ``a >= b`` in the order ``(0, 0), (1, 0), (1, 1), (2, 0), ...`` (block index
-``a (a + 1) / 2 + b``), the block ``[G4(eta_1, zeta_1, lambda_1), ...]``.
+``a (a + 1) / 2 + b``), the block ``[G4(eta_1, zeta_1, lambda_1), ..., G5(eta_1, zeta_1,
+lambda_1), ...]``.
 :meth:`ACSFSettings.feature_labels` spells it out.
 
 Everything is computed on flat arrays of neighbour pairs and of triplets (two pairs
@@ -109,6 +115,8 @@ class ACSFSettings:
         Radial functions: eta in 1/Angstrom^2, r_s in Angstrom.
     g4 : tuple of (eta, zeta, lambda)
         Angular functions: eta in 1/Angstrom^2, zeta >= 1, lambda = +1 or -1.
+    g5 : tuple of (eta, zeta, lambda)
+        Angular functions without the j-k distance (same parameters); default none.
 
     Examples
     --------
@@ -121,6 +129,7 @@ class ACSFSettings:
     species: tuple[str, ...]
     g2: tuple[tuple[float, float], ...] = ()
     g4: tuple[tuple[float, float, float], ...] = ()
+    g5: tuple[tuple[float, float, float], ...] = ()
 
     @classmethod
     def create(
@@ -129,6 +138,7 @@ class ACSFSettings:
         species: Iterable,
         g2: Sequence[Sequence[float]] | None = (),
         g4: Sequence[Sequence[float]] | None = (),
+        g5: Sequence[Sequence[float]] | None = (),
     ) -> ACSFSettings:
         """Validate the parameters and sort the species by atomic number."""
         try:
@@ -139,14 +149,15 @@ class ACSFSettings:
             raise MIInputError(f"r_cut must be a positive distance in Angstrom; got {r_cut!r}.")
         g2 = _parameter_table(g2, "g2", ("eta", "r_s"))
         g4 = _parameter_table(g4, "g4", ("eta", "zeta", "lambda"))
-        for _eta, zeta, lam in g4:
+        g5 = _parameter_table(g5, "g5", ("eta", "zeta", "lambda"))
+        for _eta, zeta, lam in g4 + g5:
             if zeta < 1:
                 raise MIInputError(
-                    f"zeta in g4 must be at least 1 (smooth angular term); got {zeta:g}."
+                    f"zeta in g4 and g5 must be at least 1 (smooth angular term); got {zeta:g}."
                 )
             if lam not in (-1.0, 1.0):
-                raise MIInputError(f"lambda in g4 must be +1 or -1; got {lam:g}.")
-        return cls(r_cut, _species_tuple(species), g2, g4)
+                raise MIInputError(f"lambda in g4 and g5 must be +1 or -1; got {lam:g}.")
+        return cls(r_cut, _species_tuple(species), g2, g4, g5)
 
     @property
     def n_radial(self) -> int:
@@ -157,7 +168,7 @@ class ACSFSettings:
     def n_features(self) -> int:
         """Length of each atom's feature vector."""
         n = len(self.species)
-        return n * self.n_radial + n * (n + 1) // 2 * len(self.g4)
+        return n * self.n_radial + n * (n + 1) // 2 * (len(self.g4) + len(self.g5))
 
     def feature_labels(self) -> list[str]:
         """A readable name for every feature, in output order."""
@@ -171,16 +182,22 @@ class ACSFSettings:
                 labels += [
                     f"G4[{pair}](eta={e:g}, zeta={z:g}, lambda={lam:g})" for e, z, lam in self.g4
                 ]
+                labels += [
+                    f"G5[{pair}](eta={e:g}, zeta={z:g}, lambda={lam:g})" for e, z, lam in self.g5
+                ]
         return labels
 
     def to_dict(self) -> dict:
-        """Plain lists and numbers (for JSON)."""
-        return {
+        """Plain lists and numbers (for JSON); ``g5`` only if there are any."""
+        out = {
             "r_cut": self.r_cut,
             "species": list(self.species),
             "g2": [list(row) for row in self.g2],
             "g4": [list(row) for row in self.g4],
         }
+        if self.g5:
+            out["g5"] = [list(row) for row in self.g5]
+        return out
 
     def species_index(self, atoms: Atoms) -> np.ndarray:
         """Index into :attr:`species` of every atom; refuses elements not in it."""
@@ -245,6 +262,7 @@ def acsf(
     g4: Sequence[Sequence[float]] | None = (),
     species: Iterable | None = None,
     derivatives: bool = False,
+    g5: Sequence[Sequence[float]] | None = (),
 ) -> np.ndarray | tuple[np.ndarray, ACSFDerivatives]:
     """Atom-centred symmetry functions of every atom, as DScribe's ``ACSF`` computes them.
 
@@ -264,12 +282,14 @@ def acsf(
     derivatives : bool, default False
         Also return the derivatives with respect to the positions, as
         :class:`ACSFDerivatives` (per neighbour pair).
+    g5 : sequence of (eta, zeta, lambda), optional
+        Angular functions without the j-k distance (DScribe's ``g5_params``).
 
     Returns
     -------
     features : numpy.ndarray, shape (n_atoms, n_features)
-        In the order described in the module docstring (G1, G2 per element; then G4 per
-        element pair).
+        In the order described in the module docstring (G1, G2 per element; then G4 and G5
+        per element pair).
     derivatives : ACSFDerivatives
         Only if ``derivatives`` is True.
 
@@ -287,7 +307,7 @@ def acsf(
     """
     if species is None and isinstance(atoms, Atoms):
         species = atoms.get_chemical_symbols()
-    settings = ACSFSettings.create(r_cut, species if species is not None else (), g2, g4)
+    settings = ACSFSettings.create(r_cut, species if species is not None else (), g2, g4, g5)
     return acsf_from_settings(atoms, settings, derivatives=derivatives)
 
 
@@ -301,7 +321,8 @@ def acsf_from_settings(
     # centre atoms in chunks of at most TRIPLETS_PER_CHUNK triplets bound the memory of the
     # (triplet, 3, n_g4) temporaries; pairs are sorted by centre, so a chunk is a slice
     counts = np.bincount(i, minlength=len(atoms))
-    per_atom = counts * (counts - 1) // 2 if settings.g4 else np.zeros_like(counts)
+    angular = settings.g4 or settings.g5
+    per_atom = counts * (counts - 1) // 2 if angular else np.zeros_like(counts)
     chunk_of_atom = np.cumsum(per_atom) // TRIPLETS_PER_CHUNK
     bounds = np.searchsorted(chunk_of_atom[i], np.arange(chunk_of_atom[-1] + 2)) if len(i) else []
     if len(bounds) <= 2:
@@ -393,51 +414,67 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
             minlength=n_pairs * 3 * n_features,
         )
 
-    g4 = np.array(settings.g4, dtype=float).reshape(-1, 3)
-    if len(g4) and n_pairs:
-        first, second = triplets(i, n_atoms)
-        r1, r2 = r[first], r[second]
-        dot = np.einsum("ij,ij->i", vectors[first], vectors[second])
-        r12 = np.sqrt(np.maximum(r1**2 + r2**2 - 2.0 * dot, 0.0))
-        keep = np.flatnonzero(r12 < settings.r_cut)  # DScribe drops j-k beyond r_c
-        first, second, r1, r2, r12 = first[keep], second[keep], r1[keep], r2[keep], r12[keep]
-        cos = dot[keep] / (r1 * r2)
-        f12, df12 = _cutoff(r12, settings.r_cut)
-        eta, zeta, lam = g4[:, 0], g4[:, 1], g4[:, 2]
-        base = 1.0 + lam * cos[:, None]  # (triplets, n_g4)
-        lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
-        angular = lower * base
-        squares = (r1**2 + r2**2 + r12**2)[:, None]
-        # settings often share one eta among the angular functions: one exp per distinct eta
-        unique_eta, which = np.unique(eta, return_inverse=True)
-        gauss3 = np.exp(-unique_eta * squares)[:, which]
-        cut3 = (fc[first] * fc[second] * f12)[:, None]
-        prefactor = 2.0 ** (1.0 - zeta)
-        value = prefactor * angular * gauss3 * cut3
-        a, b = kinds[j[first]], kinds[j[second]]
-        high, low = np.maximum(a, b), np.minimum(a, b)
-        block = high * (high + 1) // 2 + low
+    n_g4, n_g5 = len(settings.g4), len(settings.g5)
+    if (n_g4 or n_g5) and n_pairs:
         n_blocks = n_species * (n_species + 1) // 2
-        scatter = sp.csr_matrix(
-            (np.ones(len(first)), (i[first] * n_blocks + block, np.arange(len(first)))),
-            shape=(n_atoms * n_blocks, len(first)),
-        )
-        angular_features = (scatter @ value).reshape(n_atoms, n_blocks * len(g4))
+        n_angular = n_g4 + n_g5
+        start = n_species * n_radial
         features = features.reshape(n_atoms, n_features)
-        features[:, n_species * n_radial :] += angular_features
         if want_derivatives:
-            d1, d2 = vectors[first], vectors[second]
-            d12 = d2 - d1
-            angular_grad = _angular_gradient(
-                first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
-                eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(g4),
-                n_pairs, n_blocks,
-            )  # fmt: skip
             grad = grad.reshape(n_pairs, 3, n_features)
-            start = n_species * n_radial
+        all_first, all_second = triplets(i, n_atoms)
+        dot_all = np.einsum("ij,ij->i", vectors[all_first], vectors[all_second])
+        r12_all = np.sqrt(np.maximum(r[all_first] ** 2 + r[all_second] ** 2 - 2.0 * dot_all, 0.0))
+        for params, offset, with_jk in ((settings.g4, 0, True), (settings.g5, n_g4, False)):
+            if not params:
+                continue
+            params = np.array(params, dtype=float).reshape(-1, 3)
+            if with_jk:
+                keep = np.flatnonzero(r12_all < settings.r_cut)  # DScribe drops j-k beyond r_c
+            else:
+                keep = np.arange(len(all_first))
+            first, second, r12 = all_first[keep], all_second[keep], r12_all[keep]
+            r1, r2 = r[first], r[second]
+            cos = dot_all[keep] / (r1 * r2)
+            if with_jk:
+                f12, df12 = _cutoff(r12, settings.r_cut)
+            else:
+                f12, df12 = np.ones_like(r12), np.zeros_like(r12)
+            eta, zeta, lam = params[:, 0], params[:, 1], params[:, 2]
+            base = 1.0 + lam * cos[:, None]  # (triplets, n_params)
+            lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
+            angular = lower * base
+            squares = r1**2 + r2**2 + (r12**2 if with_jk else 0.0)
+            # settings often share one eta among the angular functions: one exp per distinct eta
+            unique_eta, which = np.unique(eta, return_inverse=True)
+            gauss3 = np.exp(-unique_eta * squares[:, None])[:, which]
+            cut3 = (fc[first] * fc[second] * f12)[:, None]
+            prefactor = 2.0 ** (1.0 - zeta)
+            value = prefactor * angular * gauss3 * cut3
+            a, b = kinds[j[first]], kinds[j[second]]
+            high, low = np.maximum(a, b), np.minimum(a, b)
+            block = high * (high + 1) // 2 + low
+            scatter = sp.csr_matrix(
+                (np.ones(len(first)), (i[first] * n_blocks + block, np.arange(len(first)))),
+                shape=(n_atoms * n_blocks, len(first)),
+            )
+            angular_features = (scatter @ value).reshape(n_atoms, n_blocks, len(params))
             for b in range(n_blocks):
-                columns = slice(start + b * len(g4), start + (b + 1) * len(g4))
-                grad[:, :, columns] += angular_grad[:, b]
+                columns = slice(start + b * n_angular + offset,
+                                start + b * n_angular + offset + len(params))  # fmt: skip
+                features[:, columns] += angular_features[:, b]
+            if want_derivatives:
+                d1, d2 = vectors[first], vectors[second]
+                d12 = d2 - d1
+                angular_grad = _angular_gradient(
+                    first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
+                    eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(params),
+                    n_pairs, n_blocks, with_jk,
+                )  # fmt: skip
+                for b in range(n_blocks):
+                    columns = slice(start + b * n_angular + offset,
+                                    start + b * n_angular + offset + len(params))  # fmt: skip
+                    grad[:, :, columns] += angular_grad[:, b]
 
     features = features.reshape(n_atoms, n_features)
     if not want_derivatives:
@@ -451,8 +488,12 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
 def _angular_gradient(
     first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
     eta, zeta, lam, lower, angular, gauss3, prefactor, block, n_g4, n_pairs, n_blocks,
+    with_jk=True,
 ):  # fmt: skip
     """dG4/d(d_p) summed over the triplets of every pair: (n_pairs, n_blocks, 3, n_g4).
+
+    With ``with_jk`` False, that of G5 (no j-k distance in the Gaussian; ``f12`` is 1 and
+    ``df12`` 0).
 
     Each triplet's gradient with respect to one of its bond vectors is a sum of three
     outer products (a 3-vector times an n_g4 row), and it is added to the row
@@ -473,9 +514,11 @@ def _angular_gradient(
     cut_d2 = (f1 * s2 * f12 / r2)[:, None] * d2 + (f1 * f2 * df12)[:, None] * unit12
     n_trip = len(first)
     stacked = np.empty((2 * n_trip, 3, n_g4))
+    # d(r1^2 + r2^2 [+ r12^2]) / 2 by d1 and by d2
+    dsq1, dsq2 = (d1 - d12, d2 + d12) if with_jk else (d1, d2)
     for rows, dcos, dsq, dcut in (
-        (slice(0, n_trip), dcos1, d1 - d12, cut_d1),
-        (slice(n_trip, 2 * n_trip), dcos2, d2 + d12, cut_d2),
+        (slice(0, n_trip), dcos1, dsq1, cut_d1),
+        (slice(n_trip, 2 * n_trip), dcos2, dsq2, cut_d2),
     ):
         out = stacked[rows]
         np.multiply(dcos[:, :, None], slope_cos[:, None, :], out=out)
