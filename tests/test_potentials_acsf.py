@@ -186,3 +186,14 @@ def test_bad_input_says_what_to_fix(kwargs, match):
     arguments = {"r_cut": R_CUT, "g2": G2, "g4": G4, **kwargs}
     with pytest.raises(MIInputError, match=match):
         acsf(_two_elements(), **arguments)
+
+
+def test_g4_without_close_triplets_is_zero_and_g5_is_not():
+    # diamond Si, r_c = 3.8 A: the first shell (2.35 A) is in, but every j-k distance of a
+    # triplet (3.84 A) lies beyond r_c, so the G4 vanish; the G5 have no j-k term
+    atoms = bulk("Si", "diamond", a=5.431, cubic=True)
+    features, derivatives = acsf(atoms, 3.8, G2, G4, derivatives=True, g5=G5)
+    n_radial = 1 + len(G2)
+    assert not features[:, n_radial : n_radial + len(G4)].any()
+    assert (features[:, n_radial + len(G4) :] > 0).all()
+    assert np.isfinite(derivatives.values).all()

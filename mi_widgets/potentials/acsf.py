@@ -433,6 +433,8 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings, want_derivatives: 
                 keep = np.flatnonzero(r12_all < settings.r_cut)  # DScribe drops j-k beyond r_c
             else:
                 keep = np.arange(len(all_first))
+            if not len(keep):  # e.g. a crystal whose j-k distances all lie beyond r_c
+                continue
             first, second, r12 = all_first[keep], all_second[keep], r12_all[keep]
             r1, r2 = r[first], r[second]
             cos = dot_all[keep] / (r1 * r2)
