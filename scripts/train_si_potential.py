@@ -9,13 +9,26 @@ samples with SW Langevin MD (the lab's scale-up runs the liquid). 20 % of every 
 is held out (seeded) and never seen in training. The hot liquids (3000 K, 3500 K) hold the
 close contacts (down to about 1.8 A) that teach the network the repulsive wall: without them
 a 2000 K liquid run collapsed within 0.1 ps once a pair came closer than the 2.0 A the data
-had; the JSON sidecar records the held-out
-errors, also per group, and those of the same network trained on energies alone.
+had. The JSON sidecar records the held-out errors (all frames, the 25 at or below 2000 K
+that the issue's goal covers, per group) and those of the same network trained on energies
+alone, which trains in a second process at the same time.
 
-Network: (16, 16) tanh, the default symmetry functions (r_cut 4.5 A, G1 + 8 G2 + 8 G4),
-Adam, early stopping on 15 % of the training frames. Run from the repository root::
+Held out (2026-12-02): 3.0 meV/atom and 0.083 eV/A on all 31 frames, 3.0 meV/atom and 0.077
+eV/A on the 25 at or below 2000 K (before: 13.0 / 0.249 and 12.0 / 0.231 with ``si_descriptor``
+at r_cut 4.5 A, no baseline, energy weight 30, early stopping); 423 CPU s for both networks.
 
-    nice python scripts/train_si_potential.py           # about 8 CPU minutes (two networks)
+Network: two tanh layers of 24 on top of a ridge baseline (``linear_baseline=1e-6``: a
+linear model on the same features is fitted first, the networks learn what it leaves and
+their output weights start at zero). Symmetry functions ``sw_si_descriptor()``: r_cut
+3.8 A (SW's range ends at a sigma = 3.77 A), G1, 10 unshifted G2 (eta 0.02-2 / A^2), the
+8 G4 of ``default_acsf`` and 24 G5 (eta 0.005-0.8 / A^2, zeta 1 and 2, lambda +-1): SW's
+three-body term, (cos theta + 1/3)^2 times a function of r_ij and one of r_ik, has no j-k
+distance, and the G4's cut-off of r_jk hides the tetrahedral triplets (r_jk = 3.84 A).
+Adam, step decaying geometrically from 0.005 to 5e-5 over 300 epochs, energy weight 3,
+force weight 1, every training frame used (no validation split; the last weights kept).
+Run from the repository root::
+
+    nice python scripts/train_si_potential.py   # about 7 CPU minutes (two networks, two processes)
     python scripts/train_si_potential.py --small --out /tmp/si   # seconds, a test
 """
 
@@ -25,6 +38,7 @@ import argparse
 import hashlib
 import json
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,23 +49,32 @@ from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from mi_widgets.potentials import NeuralNetworkPotential
-from mi_widgets.potentials.training import evaluate, load_si_frames, si_descriptor, split_frames
+from mi_widgets.potentials.training import (
+    evaluate,
+    load_si_frames,
+    split_frames,
+    sw_si_descriptor,
+)
 from mi_widgets.structure import StillingerWeber
 
 SEED = 2028
-R_CUT = 4.5
+R_CUT = 3.8
 LIQUID_TEMPERATURES = (1800.0, 2000.0, 2300.0, 3000.0, 3500.0)
 LIQUID_FRAMES = 12  # per temperature
 SETTINGS = {
     "hidden": (24, 24),
     "learning_rate": 0.005,
+    "final_learning_rate": 5e-5,
     "batch_size": 8,
-    "max_epochs": 1000,
-    "patience": 150,
-    "validation_fraction": 0.15,
-    "energy_weight": 30.0,
+    "max_epochs": 300,
+    "patience": 300,
+    "validation_fraction": 0.0,
+    "linear_baseline": 1e-6,
+    "energy_weight": 3.0,
     "force_weight": 1.0,
 }
+#: The issue's range: held-out errors are also reported on the frames at or below it.
+ISSUE_MAX_TEMPERATURE = 2000.0
 
 
 def liquid_frames(rng, n_frames: int, melt_steps: int) -> list:
@@ -79,25 +102,44 @@ def liquid_frames(rng, n_frames: int, melt_steps: int) -> list:
 
 
 def train(train_frames, settings: dict, force_weight: float) -> NeuralNetworkPotential:
-    model = NeuralNetworkPotential(
-        ["Si"],
-        si_descriptor(R_CUT),
-        hidden=settings["hidden"],
-        learning_rate=settings["learning_rate"],
-        batch_size=settings["batch_size"],
-        max_epochs=settings["max_epochs"],
-        patience=settings["patience"],
-        validation_fraction=settings["validation_fraction"],
-        random_state=SEED,
-    )
+    options = {k: v for k, v in settings.items() if k not in ("energy_weight", "force_weight")}
+    model = NeuralNetworkPotential(["Si"], sw_si_descriptor(R_CUT), random_state=SEED, **options)
     return model.fit(train_frames, settings["energy_weight"], force_weight)
 
 
-def summary(errors) -> dict:
+def energy_only_errors(train_frames, test_frames, settings: dict) -> tuple:
+    """Held-out errors of the same network trained on energies alone, and its CPU seconds."""
+    start = time.process_time()
+    errors = evaluate(train(train_frames, settings, 0.0), test_frames)
+    return errors, time.process_time() - start
+
+
+def _force_rmse(errors, frames, mask) -> float:
+    """Force RMSE (eV/A) over the frames selected by ``mask``."""
+    per_frame = np.split(errors.force_predicted - errors.force_reference,
+                         np.cumsum([3 * len(f) for f in frames])[:-1])  # fmt: skip
+    squares = np.concatenate([per_frame[k] ** 2 for k in np.flatnonzero(mask)])
+    return float(np.sqrt(np.mean(squares)))
+
+
+def summary(errors, frames) -> dict:
+    """Held-out errors: all frames, those at or below 2000 K, and per group."""
+    temperatures = np.array([f.info.get("temperature_K", np.inf) for f in frames])
+    issue = temperatures <= ISSUE_MAX_TEMPERATURE
+    energy = errors.energy_predicted - errors.energy_reference
+    groups = sorted(set(errors.groups))
     return {
         "energy_rmse_meV_per_atom": 1e3 * errors.energy_rmse,
         "force_rmse_eV_per_A": errors.force_rmse,
+        "up_to_2000K": {
+            "n_frames": int(issue.sum()),
+            "energy_rmse_meV_per_atom": 1e3 * float(np.sqrt(np.mean(energy[issue] ** 2))),
+            "force_rmse_eV_per_A": _force_rmse(errors, frames, issue),
+        },
         "energy_rmse_meV_per_atom_by_group": {g: 1e3 * v for g, v in errors.by_group().items()},
+        "force_rmse_eV_per_A_by_group": {
+            g: _force_rmse(errors, frames, errors.groups == g) for g in groups
+        },
     }
 
 
@@ -113,9 +155,12 @@ def main() -> None:
         rng, 1 if args.small else LIQUID_FRAMES, 20 if args.small else 600
     )
     train_frames, test_frames = split_frames(frames, 0.2, random_state=SEED)
-    model = train(train_frames, settings, settings["force_weight"])
-    held_out = evaluate(model, test_frames)
-    energy_only = evaluate(train(train_frames, settings, 0.0), test_frames)
+    # the energy-only network trains in a second process at the same time (two cores)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(energy_only_errors, train_frames, test_frames, settings)
+        model = train(train_frames, settings, settings["force_weight"])
+        held_out = evaluate(model, test_frames)
+        energy_only, energy_only_cpu = job.result()
     args.out.mkdir(parents=True, exist_ok=True)
     path = model.save(args.out / "potential_si_network.npz")
     info = {
@@ -127,11 +172,11 @@ def main() -> None:
         "n_test_frames": len(test_frames),
         "epochs": len(model.history_["train_loss"]),
         "min_distance_A": model.min_distance_,
-        "held_out": summary(held_out),
-        "energy_only": summary(energy_only),
+        "held_out": summary(held_out, test_frames),
+        "energy_only": summary(energy_only, test_frames),
         "force_error_factor_energy_only_over_energy_force": energy_only.force_rmse
         / held_out.force_rmse,
-        "cpu_seconds": time.process_time() - start,
+        "cpu_seconds": time.process_time() - start + energy_only_cpu,  # both processes
         "npz_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
     }
     side = args.out / "potential_si_network.json"

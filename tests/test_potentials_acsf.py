@@ -14,9 +14,11 @@ from mi_widgets.potentials import ACSFSettings, acsf
 
 # the module (the package exports the function under the same name)
 acsf_module = importlib.import_module("mi_widgets.potentials.acsf")
+values_module = importlib.import_module("mi_widgets.potentials._acsf_values")
 
 G2 = [(0.5, 2.0), (1.0, 3.0), (0.1, 0.0)]
 G4 = [(0.01, 1.0, 1.0), (0.02, 2.0, -1.0), (0.005, 4.0, 1.0)]
+G5 = [(0.01, 1.0, -1.0), (0.1, 2.0, 1.0)]
 R_CUT = 5.0
 
 
@@ -57,6 +59,49 @@ def test_values_equal_dscribe(name):
     ours = acsf(atoms, R_CUT, G2, G4)
     assert ours.shape == reference.shape
     np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURES))
+def test_g5_values_equal_dscribe(name):
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    atoms = STRUCTURES[name]()
+    species = sorted(set(atoms.get_chemical_symbols()))
+    reference = dscribe.ACSF(
+        r_cut=R_CUT, g2_params=G2, g4_params=G4, g5_params=G5, species=species,
+        periodic=atoms.pbc.any(),
+    ).create(atoms)  # fmt: skip
+    ours = acsf(atoms, R_CUT, G2, G4, g5=G5)
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
+
+
+@pytest.mark.parametrize("name", ["Si", "NaCl"])
+def test_g5_derivatives_equal_central_differences(name):
+    atoms = STRUCTURES[name]()
+    _, derivatives = acsf(atoms, 4.0, G2, G4, derivatives=True, g5=G5)
+    analytic = derivatives.wrt_positions()
+    step = 1e-5
+    for atom in range(2):
+        for axis in range(3):
+            plus, minus = atoms.copy(), atoms.copy()
+            plus.positions[atom, axis] += step
+            minus.positions[atom, axis] -= step
+            numeric = (acsf(plus, 4.0, G2, G4, g5=G5) - acsf(minus, 4.0, G2, G4, g5=G5)) / (
+                2 * step
+            )
+            scale = np.abs(numeric).max()
+            np.testing.assert_allclose(
+                analytic[:, atom, axis], numeric, rtol=1e-6, atol=1e-6 * scale
+            )
+
+
+def test_g5_settings_round_trip_and_labels():
+    settings = ACSFSettings.create(4.0, ["Si"], G2, G4, G5)
+    assert settings.n_features == 1 + len(G2) + len(G4) + len(G5)
+    assert settings.feature_labels()[-1] == "G5[Si-Si](eta=0.1, zeta=2, lambda=1)"
+    d = settings.to_dict()
+    assert ACSFSettings.create(d["r_cut"], d["species"], d["g2"], d["g4"], d["g5"]) == settings
+    assert "g5" not in ACSFSettings.create(4.0, ["Si"], G2, G4).to_dict()
 
 
 def test_species_order_and_absent_element_match_dscribe():
@@ -130,7 +175,7 @@ def test_chunked_values_equal_one_pass(monkeypatch):
     structures = (gap, _two_elements())
     one_pass = [acsf(atoms, R_CUT, G2, G4) for atoms in structures]
     for per_chunk in (1, 3, 500):
-        monkeypatch.setattr(acsf_module, "TRIPLETS_PER_VALUE_CHUNK", per_chunk)
+        monkeypatch.setattr(values_module, "TRIPLETS_PER_VALUE_CHUNK", per_chunk)
         for atoms, features in zip(structures, one_pass, strict=True):
             chunked = acsf(atoms, R_CUT, G2, G4)
             np.testing.assert_allclose(chunked, features, rtol=1e-12, atol=1e-14)
@@ -180,3 +225,14 @@ def test_bad_input_says_what_to_fix(kwargs, match):
     arguments = {"r_cut": R_CUT, "g2": G2, "g4": G4, **kwargs}
     with pytest.raises(MIInputError, match=match):
         acsf(_two_elements(), **arguments)
+
+
+def test_g4_without_close_triplets_is_zero_and_g5_is_not():
+    # diamond Si, r_c = 3.8 A: the first shell (2.35 A) is in, but every j-k distance of a
+    # triplet (3.84 A) lies beyond r_c, so the G4 vanish; the G5 have no j-k term
+    atoms = bulk("Si", "diamond", a=5.431, cubic=True)
+    features, derivatives = acsf(atoms, 3.8, G2, G4, derivatives=True, g5=G5)
+    n_radial = 1 + len(G2)
+    assert not features[:, n_radial : n_radial + len(G4)].any()
+    assert (features[:, n_radial + len(G4) :] > 0).all()
+    assert np.isfinite(derivatives.values).all()

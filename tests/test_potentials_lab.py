@@ -44,7 +44,7 @@ def _cu_frames(n=6):
 def test_opens_with_the_shipped_potential_on_held_out_frames(lab):
     assert lab.model_name == "shipped potential"
     assert lab.errors is None  # trained on another split: its own held-out errors are shown
-    assert "on its own held-out frames 13.0 meV/atom" in lab.training_text.value
+    assert "on its own held-out frames 3.0 meV/atom" in lab.training_text.value
     assert len(lab._feature_source.data["before"]) == lab.settings.n_features
 
 

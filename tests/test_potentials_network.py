@@ -13,7 +13,12 @@ from ase.md.verlet import VelocityVerlet
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from mi_widgets._errors import MIInputError
-from mi_widgets.potentials import ExtrapolationWarning, LinearPotential, NeuralNetworkPotential
+from mi_widgets.potentials import (
+    ACSFSettings,
+    ExtrapolationWarning,
+    LinearPotential,
+    NeuralNetworkPotential,
+)
 from mi_widgets.potentials.base import label_frames
 from mi_widgets.potentials.network import _Batch
 
@@ -271,3 +276,16 @@ def test_on_sw_silicon_forces_in_training_help_and_the_network_beats_ridge():
     ridge = LinearPotential(["Si"]).fit(train)
     assert force_rmse(energy_only) > 3 * force_rmse(both)
     assert force_rmse(both, "strained") < force_rmse(ridge, "strained")
+
+
+def test_g5_descriptor_is_saved_and_loaded(tmp_path):
+    train = emt_copper_frames(3, seed=5)
+    settings = ACSFSettings.create(4.5, ["Cu"], [(0.1, 0.0)], [(0.005, 1.0, 1.0)],
+                                   [(0.05, 1.0, -1.0), (0.2, 2.0, 1.0)])  # fmt: skip
+    network = NeuralNetworkPotential(["Cu"], settings, hidden=(4,), max_epochs=3).fit(train)
+    loaded = NeuralNetworkPotential.load(network.save(tmp_path / "g5.npz"))
+    assert loaded.settings_ == settings and loaded.settings_.n_features == 5
+    atoms = train[0].copy()
+    assert loaded.get_potential_energy(atoms) == pytest.approx(
+        network.get_potential_energy(atoms), rel=1e-14
+    )

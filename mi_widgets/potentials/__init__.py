@@ -36,6 +36,7 @@ from mi_widgets.potentials.training import (
     pretrained_info,
     si_descriptor,
     split_frames,
+    sw_si_descriptor,
 )
 
 __all__ = [
@@ -70,5 +71,6 @@ __all__ = [
     "scale_up",
     "si_descriptor",
     "split_frames",
+    "sw_si_descriptor",
     "vibrational_dos",
 ]

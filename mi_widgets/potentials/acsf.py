@@ -13,7 +13,12 @@ Commun. 247, 106949 (2020)). With the cosine cut-off
             e^{-\\eta (r_{ij}^2 + r_{ik}^2 + r_{jk}^2)}
             f_c(r_{ij}) f_c(r_{ik}) f_c(r_{jk}),
 
-where :math:`G^4` runs over unordered pairs of neighbours. Radial functions are
+    G^5_i = 2^{1-\\zeta} \\sum_{j<k} (1 + \\lambda \\cos\\theta_{jik})^\\zeta
+            e^{-\\eta (r_{ij}^2 + r_{ik}^2)} f_c(r_{ij}) f_c(r_{ik}),
+
+where :math:`G^4` and :math:`G^5` run over unordered pairs of neighbours (:math:`G^5`
+has no :math:`j`-:math:`k` term, so it also sees the wide angles whose :math:`r_{jk}`
+lies beyond the cut-off). Radial functions are
 resolved by the neighbour's element and angular ones by the unordered pair of
 neighbour elements; the element of the centre atom is not encoded (one network per
 element handles it).
@@ -22,7 +27,8 @@ Feature order (that of DScribe): elements sorted by atomic number ``Z_0 < Z_1 < 
 first, for each element ``a``, the block ``[G1, G2(eta_1, r_s1), G2(eta_2, r_s2), ...]``
 for neighbours of element ``a``; then, for each unordered element pair ``(a, b)`` with
 ``a >= b`` in the order ``(0, 0), (1, 0), (1, 1), (2, 0), ...`` (block index
-``a (a + 1) / 2 + b``), the block ``[G4(eta_1, zeta_1, lambda_1), ...]``.
+``a (a + 1) / 2 + b``), the block ``[G4(eta_1, zeta_1, lambda_1), ..., G5(eta_1, zeta_1,
+lambda_1), ...]``.
 :meth:`ACSFSettings.feature_labels` spells it out.
 
 Everything is computed on flat arrays of neighbour pairs and of triplets (two pairs
@@ -51,15 +57,13 @@ from ase import Atoms
 from ase.data import atomic_numbers, chemical_symbols
 
 from mi_widgets._errors import MIInputError
+from mi_widgets.potentials._acsf_values import _chunk_bounds, _triplet_layout, _values
 from mi_widgets.structure._neighbors import pairs_within
 
 __all__ = ["ACSFDerivatives", "ACSFSettings", "acsf"]
 
 #: Triplets handled at once (memory: about 50 bytes per triplet and angular function).
 TRIPLETS_PER_CHUNK = 200_000
-#: Triplets handled at once for values alone: smaller chunks keep the flat temporaries
-#: (under 1 MB each) in the CPU cache and out of fresh memory pages, about twice as fast.
-TRIPLETS_PER_VALUE_CHUNK = 50_000
 
 
 def _parameter_table(values, name: str, columns: tuple[str, ...]) -> tuple:
@@ -118,6 +122,8 @@ class ACSFSettings:
         Radial functions: eta in 1/Angstrom^2, r_s in Angstrom.
     g4 : tuple of (eta, zeta, lambda)
         Angular functions: eta in 1/Angstrom^2, zeta >= 1, lambda = +1 or -1.
+    g5 : tuple of (eta, zeta, lambda)
+        Angular functions without the j-k distance (same parameters); default none.
 
     Examples
     --------
@@ -130,6 +136,7 @@ class ACSFSettings:
     species: tuple[str, ...]
     g2: tuple[tuple[float, float], ...] = ()
     g4: tuple[tuple[float, float, float], ...] = ()
+    g5: tuple[tuple[float, float, float], ...] = ()
 
     @classmethod
     def create(
@@ -138,6 +145,7 @@ class ACSFSettings:
         species: Iterable,
         g2: Sequence[Sequence[float]] | None = (),
         g4: Sequence[Sequence[float]] | None = (),
+        g5: Sequence[Sequence[float]] | None = (),
     ) -> ACSFSettings:
         """Validate the parameters and sort the species by atomic number."""
         try:
@@ -148,14 +156,15 @@ class ACSFSettings:
             raise MIInputError(f"r_cut must be a positive distance in Angstrom; got {r_cut!r}.")
         g2 = _parameter_table(g2, "g2", ("eta", "r_s"))
         g4 = _parameter_table(g4, "g4", ("eta", "zeta", "lambda"))
-        for _eta, zeta, lam in g4:
+        g5 = _parameter_table(g5, "g5", ("eta", "zeta", "lambda"))
+        for _eta, zeta, lam in g4 + g5:
             if zeta < 1:
                 raise MIInputError(
-                    f"zeta in g4 must be at least 1 (smooth angular term); got {zeta:g}."
+                    f"zeta in g4 and g5 must be at least 1 (smooth angular term); got {zeta:g}."
                 )
             if lam not in (-1.0, 1.0):
-                raise MIInputError(f"lambda in g4 must be +1 or -1; got {lam:g}.")
-        return cls(r_cut, _species_tuple(species), g2, g4)
+                raise MIInputError(f"lambda in g4 and g5 must be +1 or -1; got {lam:g}.")
+        return cls(r_cut, _species_tuple(species), g2, g4, g5)
 
     @property
     def n_radial(self) -> int:
@@ -166,7 +175,7 @@ class ACSFSettings:
     def n_features(self) -> int:
         """Length of each atom's feature vector."""
         n = len(self.species)
-        return n * self.n_radial + n * (n + 1) // 2 * len(self.g4)
+        return n * self.n_radial + n * (n + 1) // 2 * (len(self.g4) + len(self.g5))
 
     def feature_labels(self) -> list[str]:
         """A readable name for every feature, in output order."""
@@ -180,16 +189,22 @@ class ACSFSettings:
                 labels += [
                     f"G4[{pair}](eta={e:g}, zeta={z:g}, lambda={lam:g})" for e, z, lam in self.g4
                 ]
+                labels += [
+                    f"G5[{pair}](eta={e:g}, zeta={z:g}, lambda={lam:g})" for e, z, lam in self.g5
+                ]
         return labels
 
     def to_dict(self) -> dict:
-        """Plain lists and numbers (for JSON)."""
-        return {
+        """Plain lists and numbers (for JSON); ``g5`` only if there are any."""
+        out = {
             "r_cut": self.r_cut,
             "species": list(self.species),
             "g2": [list(row) for row in self.g2],
             "g4": [list(row) for row in self.g4],
         }
+        if self.g5:
+            out["g5"] = [list(row) for row in self.g5]
+        return out
 
     def species_index(self, atoms: Atoms) -> np.ndarray:
         """Index into :attr:`species` of every atom; refuses elements not in it."""
@@ -254,6 +269,7 @@ def acsf(
     g4: Sequence[Sequence[float]] | None = (),
     species: Iterable | None = None,
     derivatives: bool = False,
+    g5: Sequence[Sequence[float]] | None = (),
 ) -> np.ndarray | tuple[np.ndarray, ACSFDerivatives]:
     """Atom-centred symmetry functions of every atom, as DScribe's ``ACSF`` computes them.
 
@@ -273,12 +289,14 @@ def acsf(
     derivatives : bool, default False
         Also return the derivatives with respect to the positions, as
         :class:`ACSFDerivatives` (per neighbour pair).
+    g5 : sequence of (eta, zeta, lambda), optional
+        Angular functions without the j-k distance (DScribe's ``g5_params``).
 
     Returns
     -------
     features : numpy.ndarray, shape (n_atoms, n_features)
-        In the order described in the module docstring (G1, G2 per element; then G4 per
-        element pair).
+        In the order described in the module docstring (G1, G2 per element; then G4 and G5
+        per element pair).
     derivatives : ACSFDerivatives
         Only if ``derivatives`` is True.
 
@@ -296,7 +314,7 @@ def acsf(
     """
     if species is None and isinstance(atoms, Atoms):
         species = atoms.get_chemical_symbols()
-    settings = ACSFSettings.create(r_cut, species if species is not None else (), g2, g4)
+    settings = ACSFSettings.create(r_cut, species if species is not None else (), g2, g4, g5)
     return acsf_from_settings(atoms, settings, derivatives=derivatives)
 
 
@@ -307,11 +325,18 @@ def acsf_from_settings(
     pairs = pairs_within(atoms, settings.r_cut)
     kinds = settings.species_index(atoms)
     i, j, vectors, r = pairs.i, pairs.j, pairs.vectors, pairs.distances
-    if not derivatives:
+    if not derivatives and not settings.g5:  # the lighter values path knows G1, G2 and G4
         return _values(i, j, vectors, r, kinds, settings)
+    features, derivative = _features_and_derivatives(i, j, vectors, r, kinds, settings)
+    return (features, derivative) if derivatives else features
+
+
+def _features_and_derivatives(i, j, vectors, r, kinds, settings: ACSFSettings):
+    """Features and :class:`ACSFDerivatives` of every atom, chunk by chunk of centres."""
+    n_atoms = len(kinds)
     # centre atoms in chunks of at most TRIPLETS_PER_CHUNK triplets bound the memory of the
     # (triplet, 3, n_g4) temporaries; pairs are sorted by centre, so a chunk is a slice
-    bounds = _chunk_bounds(i, len(atoms), settings, TRIPLETS_PER_CHUNK)
+    bounds = _chunk_bounds(i, n_atoms, settings, TRIPLETS_PER_CHUNK)
     if len(bounds) <= 2:
         return _compute(i, j, vectors, r, kinds, settings)
     features, blocks = 0.0, []
@@ -324,35 +349,13 @@ def acsf_from_settings(
         blocks.append(block.values)
         features = features + part
     values = np.concatenate(blocks)
-    return features, ACSFDerivatives(i=i, j=j, vectors=vectors, values=values, n_atoms=len(atoms))
-
-
-def _chunk_bounds(i: np.ndarray, n_atoms: int, settings: ACSFSettings, per_chunk: int):
-    """Pair indices that cut the pairs (sorted by centre) into chunks of whole centres.
-
-    A chunk holds at most ``per_chunk`` triplets, or a single centre with more; the first
-    bound is 0 and the last ``len(i)`` (consecutive bounds may repeat).
-    """
-    if not len(i):
-        return np.zeros(1, dtype=int)
-    counts = np.bincount(i, minlength=n_atoms)
-    per_atom = counts * (counts - 1) // 2 if settings.g4 else np.zeros_like(counts)
-    chunk_of_atom = np.cumsum(per_atom) // per_chunk
-    return np.searchsorted(chunk_of_atom[i], np.arange(chunk_of_atom[-1] + 2))
+    return features, ACSFDerivatives(i=i, j=j, vectors=vectors, values=values, n_atoms=n_atoms)
 
 
 def _cutoff(r: np.ndarray, r_cut: float) -> tuple[np.ndarray, np.ndarray]:
     """Cosine cut-off and its slope."""
     phase = np.pi * r / r_cut
     return 0.5 * (np.cos(phase) + 1.0), -0.5 * np.pi / r_cut * np.sin(phase)
-
-
-def _cutoff_value(r: np.ndarray, r_cut: float) -> np.ndarray:
-    """Cosine cut-off alone (no slope), computed in place on one temporary."""
-    value = np.cos(np.multiply(r, np.pi / r_cut))
-    value += 1.0
-    value *= 0.5
-    return value
 
 
 def _powers(base: np.ndarray, exponents: np.ndarray) -> np.ndarray:
@@ -384,168 +387,6 @@ def triplets(i: np.ndarray, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-def _triplet_layout(i: np.ndarray, n_atoms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`triplets` and ``after``: how many triplets each pair opens as ``first``.
-
-    ``first`` is ``np.repeat(np.arange(len(i)), after)``, so a pair quantity ``x`` reads
-    ``x[first]`` as ``np.repeat(x, after)``, a faster copy than the gather.
-    """
-    counts = np.bincount(i, minlength=n_atoms)
-    starts = np.cumsum(counts) - counts
-    pair = np.arange(len(i))
-    after = counts[i] - (pair - starts[i]) - 1  # later pairs of the same centre
-    opened = np.cumsum(after) - after  # triplets before those pair p opens
-    # triplet t of pair p pairs it with p + 1 + (t - opened[p])
-    second = np.repeat(pair + 1 - opened, after)
-    second += np.arange(len(second))
-    return np.repeat(pair, after), second, after
-
-
-def _values(i, j, vectors, r, kinds, settings: ACSFSettings) -> np.ndarray:
-    """Features alone: no derivative arrays, the angular part chunk by chunk of centres."""
-    n_atoms, n_species = len(kinds), len(settings.species)
-    features = np.zeros((n_atoms, settings.n_features))
-    if not len(i):
-        return features
-    fc = _cutoff_value(r, settings.r_cut)
-    radial_columns = n_species * settings.n_radial
-    features[:, :radial_columns] = _radial_values(i, j, r, fc, kinds, settings)
-    if settings.g4:
-        _angular_values(i, j, vectors, r, fc, kinds, settings, out=features[:, radial_columns:])
-    return features
-
-
-def _row_sums(weights: np.ndarray, n_rows: int, rows=None, indptr=None) -> sp.csr_matrix:
-    """Sparse matrix ``M``: ``(M @ x)[m]`` sums ``weights[t] x[t]`` over the entries of row m.
-
-    Give the row of every entry, ``rows`` (any order), or, for entries already in row
-    order, ``indptr`` (row m holds entries ``indptr[m]:indptr[m + 1]``; no sorting).
-    """
-    n = len(weights)
-    index = np.int32 if n < np.iinfo(np.int32).max else np.int64  # what scipy would pick
-    columns = np.arange(n, dtype=index)
-    if indptr is None:
-        return sp.csr_matrix((weights, (rows, columns)), shape=(n_rows, n))
-    return sp.csr_matrix((weights, columns, indptr.astype(index)), shape=(n_rows, n))
-
-
-def _radial_values(i, j, r, fc, kinds, settings: ACSFSettings) -> np.ndarray:
-    """G1 and G2 columns, (n_atoms, n_species * n_radial): one sparse product over the pairs."""
-    n_atoms, n_species = len(kinds), len(settings.species)
-    g2 = np.array(settings.g2, dtype=float).reshape(-1, 2)
-    radial = np.ones((len(r), settings.n_radial))
-    np.exp(-g2[:, 0] * (r[:, None] - g2[:, 1]) ** 2, out=radial[:, 1:])
-    if n_species == 1:
-        sums = _row_sums(fc, n_atoms, indptr=np.searchsorted(i, np.arange(n_atoms + 1)))
-    else:  # rows (centre, element of the neighbour)
-        sums = _row_sums(fc, n_atoms * n_species, rows=i * n_species + kinds[j])
-    total = sums @ radial
-    return total.reshape(n_atoms, n_species * settings.n_radial)
-
-
-def _angular_values(i, j, vectors, r, fc, kinds, settings: ACSFSettings, out) -> None:
-    """Write the G4 columns into ``out``, (n_atoms, n_blocks * n_g4), chunk by chunk.
-
-    Per-pair factors are computed once: the coordinates, ``1/r`` and, for every
-    distinct eta, ``exp(-eta r^2) f_c(r)``, so that a triplet's radial factor is a product
-    of two gathered pair factors and its own ``exp(-eta r_jk^2) f_c(r_jk)``.
-    """
-    g4 = np.array(settings.g4, dtype=float).reshape(-1, 3)
-    r2 = r * r
-    pair = {
-        "xyz": np.ascontiguousarray(vectors.T),
-        "inverse": 1.0 / r,
-        "kind": kinds[j],
-        "radial": {eta: np.exp(-eta * r2) * fc for eta in np.unique(g4[:, 0])},
-    }
-    bounds = _chunk_bounds(i, len(kinds), settings, TRIPLETS_PER_VALUE_CHUNK)
-    for start, stop in itertools.pairwise(bounds):
-        if start < stop:
-            lo, hi = i[start], i[stop - 1] + 1
-            out[lo:hi] = _angular_chunk(i[start:stop] - lo, start, pair, g4, settings)
-
-
-def _angular_chunk(centre, offset, pair, g4, settings: ACSFSettings) -> np.ndarray:
-    """G4 columns of the centres ``0 .. centre[-1]`` of pairs ``offset + arange(len(centre))``."""
-    n_local = centre[-1] + 1
-    local = slice(offset, offset + len(centre))
-    first, second, cos, r12_squared = _close_triplets(centre, pair["xyz"][:, local], settings.r_cut)
-    inverse = pair["inverse"][local]
-    cos *= np.take(inverse, first)
-    cos *= np.take(inverse, second)
-    cut12 = _cutoff_value(np.sqrt(r12_squared), settings.r_cut)
-    n_species = len(settings.species)
-    n_blocks = n_species * (n_species + 1) // 2
-    if n_blocks == 1:  # triplets come in centre order: row m ends where centre m + 1 begins
-        rows = {"indptr": np.searchsorted(first, np.searchsorted(centre, np.arange(n_local + 1)))}
-    else:  # row (centre, unordered element pair of the neighbours)
-        a, b = np.take(pair["kind"][local], first), np.take(pair["kind"][local], second)
-        high, low = np.maximum(a, b), np.minimum(a, b)
-        rows = {"rows": np.take(centre, first) * n_blocks + high * (high + 1) // 2 + low}
-    terms = _angular_terms(cos, g4)
-    result = np.empty((n_local, n_blocks * len(g4)))
-    for eta, radial in pair["radial"].items():
-        weights = np.exp(-eta * r12_squared)
-        weights *= cut12
-        weights *= np.take(radial[local], first)
-        weights *= np.take(radial[local], second)
-        sums = _row_sums(weights, n_local * n_blocks, **rows)
-        for k in np.flatnonzero(g4[:, 0] == eta):
-            _, zeta, lam = g4[k]
-            column = sums @ terms[lam, zeta]
-            result[:, k :: len(g4)] = column.reshape(n_local, n_blocks) * 2.0 ** (1.0 - zeta)
-    return result
-
-
-def _close_triplets(centre, xyz, r_cut: float) -> tuple[np.ndarray, ...]:
-    """Triplets of the pairs of ``centre`` (sorted) with the j-k distance below ``r_cut``.
-
-    DScribe leaves out the others. Returns the pair indices ``first`` and ``second`` (into
-    ``centre``), the dot product of the two pair vectors (``xyz``, shape (3, n_pairs))
-    and the squared j-k distance.
-    """
-    first, second, after = _triplet_layout(centre, centre[-1] + 1)
-    x, y, z = xyz
-    dot = np.repeat(x, after) * np.take(x, second)
-    dot += np.repeat(y, after) * np.take(y, second)
-    dot += np.repeat(z, after) * np.take(z, second)
-    squares = x * x + y * y + z * z
-    r12_squared = np.repeat(squares, after)
-    r12_squared += np.take(squares, second)
-    r12_squared -= 2.0 * dot
-    keep = np.flatnonzero(r12_squared < r_cut * r_cut)
-    return tuple(np.take(a, keep) for a in (first, second, dot, r12_squared))
-
-
-def _angular_terms(cos: np.ndarray, g4: np.ndarray) -> dict:
-    """``(1 + lambda cos)^zeta`` for every distinct ``(lambda, zeta)`` of the G4 rows.
-
-    Integer exponents are built from repeated squares shared by every zeta of one
-    lambda: with zeta = 1, 2, 4, 16 the four columns cost four products.
-    """
-    terms = {}
-    for lam in np.unique(g4[:, 2]):
-        squares = [1.0 + cos if lam > 0 else 1.0 - cos]  # base^(2^k)
-        for zeta in np.unique(g4[g4[:, 2] == lam, 1]):
-            terms[lam, zeta] = _power(squares, zeta)
-    return terms
-
-
-def _power(squares: list, exponent: float) -> np.ndarray:
-    """``squares[0] ** exponent``, extending ``squares`` (``base^(2^k)``) as it needs."""
-    if exponent != int(exponent) or exponent > 64:
-        return squares[0] ** exponent
-    n, k, result = int(exponent), 0, None
-    while n:
-        if k == len(squares):
-            squares.append(squares[-1] * squares[-1])
-        if n & 1:
-            result = squares[k] if result is None else result * squares[k]
-        n >>= 1
-        k += 1
-    return result
-
-
 def _compute(i, j, vectors, r, kinds, settings: ACSFSettings):
     """Features and their per-pair derivatives of the centres of pairs ``i`` (sorted)."""
     n_atoms, n_pairs = len(kinds), len(i)
@@ -574,50 +415,67 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings):
         minlength=n_pairs * 3 * n_features,
     )
 
-    g4 = np.array(settings.g4, dtype=float).reshape(-1, 3)
-    if len(g4) and n_pairs:
-        first, second = triplets(i, n_atoms)
-        r1, r2 = r[first], r[second]
-        dot = np.einsum("ij,ij->i", vectors[first], vectors[second])
-        r12 = np.sqrt(np.maximum(r1**2 + r2**2 - 2.0 * dot, 0.0))
-        keep = np.flatnonzero(r12 < settings.r_cut)  # DScribe drops j-k beyond r_c
-        first, second, r1, r2, r12 = first[keep], second[keep], r1[keep], r2[keep], r12[keep]
-        cos = dot[keep] / (r1 * r2)
-        f12, df12 = _cutoff(r12, settings.r_cut)
-        eta, zeta, lam = g4[:, 0], g4[:, 1], g4[:, 2]
-        base = 1.0 + lam * cos[:, None]  # (triplets, n_g4)
-        lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
-        angular = lower * base
-        squares = (r1**2 + r2**2 + r12**2)[:, None]
-        # settings often share one eta among the angular functions: one exp per distinct eta
-        unique_eta, which = np.unique(eta, return_inverse=True)
-        gauss3 = np.exp(-unique_eta * squares)[:, which]
-        cut3 = (fc[first] * fc[second] * f12)[:, None]
-        prefactor = 2.0 ** (1.0 - zeta)
-        value = prefactor * angular * gauss3 * cut3
-        a, b = kinds[j[first]], kinds[j[second]]
-        high, low = np.maximum(a, b), np.minimum(a, b)
-        block = high * (high + 1) // 2 + low
+    n_g4, n_g5 = len(settings.g4), len(settings.g5)
+    if (n_g4 or n_g5) and n_pairs:
         n_blocks = n_species * (n_species + 1) // 2
-        scatter = sp.csr_matrix(
-            (np.ones(len(first)), (i[first] * n_blocks + block, np.arange(len(first)))),
-            shape=(n_atoms * n_blocks, len(first)),
-        )
-        angular_features = (scatter @ value).reshape(n_atoms, n_blocks * len(g4))
-        features = features.reshape(n_atoms, n_features)
-        features[:, n_species * n_radial :] += angular_features
-        d1, d2 = vectors[first], vectors[second]
-        d12 = d2 - d1
-        angular_grad = _angular_gradient(
-            first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
-            eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(g4),
-            n_pairs, n_blocks,
-        )  # fmt: skip
-        grad = grad.reshape(n_pairs, 3, n_features)
+        n_angular = n_g4 + n_g5
         start = n_species * n_radial
-        for b in range(n_blocks):
-            columns = slice(start + b * len(g4), start + (b + 1) * len(g4))
-            grad[:, :, columns] += angular_grad[:, b]
+        features = features.reshape(n_atoms, n_features)
+        grad = grad.reshape(n_pairs, 3, n_features)
+        all_first, all_second = triplets(i, n_atoms)
+        dot_all = np.einsum("ij,ij->i", vectors[all_first], vectors[all_second])
+        r12_all = np.sqrt(np.maximum(r[all_first] ** 2 + r[all_second] ** 2 - 2.0 * dot_all, 0.0))
+        for params, offset, with_jk in ((settings.g4, 0, True), (settings.g5, n_g4, False)):
+            if not params:
+                continue
+            params = np.array(params, dtype=float).reshape(-1, 3)
+            if with_jk:
+                keep = np.flatnonzero(r12_all < settings.r_cut)  # DScribe drops j-k beyond r_c
+            else:
+                keep = np.arange(len(all_first))
+            if not len(keep):  # e.g. a crystal whose j-k distances all lie beyond r_c
+                continue
+            first, second, r12 = all_first[keep], all_second[keep], r12_all[keep]
+            r1, r2 = r[first], r[second]
+            cos = dot_all[keep] / (r1 * r2)
+            if with_jk:
+                f12, df12 = _cutoff(r12, settings.r_cut)
+            else:
+                f12, df12 = np.ones_like(r12), np.zeros_like(r12)
+            eta, zeta, lam = params[:, 0], params[:, 1], params[:, 2]
+            base = 1.0 + lam * cos[:, None]  # (triplets, n_params)
+            lower = _powers(base, zeta - 1.0)  # zeta >= 1: finite where the base vanishes
+            angular = lower * base
+            squares = r1**2 + r2**2 + (r12**2 if with_jk else 0.0)
+            # settings often share one eta among the angular functions: one exp per distinct eta
+            unique_eta, which = np.unique(eta, return_inverse=True)
+            gauss3 = np.exp(-unique_eta * squares[:, None])[:, which]
+            cut3 = (fc[first] * fc[second] * f12)[:, None]
+            prefactor = 2.0 ** (1.0 - zeta)
+            value = prefactor * angular * gauss3 * cut3
+            a, b = kinds[j[first]], kinds[j[second]]
+            high, low = np.maximum(a, b), np.minimum(a, b)
+            block = high * (high + 1) // 2 + low
+            scatter = sp.csr_matrix(
+                (np.ones(len(first)), (i[first] * n_blocks + block, np.arange(len(first)))),
+                shape=(n_atoms * n_blocks, len(first)),
+            )
+            angular_features = (scatter @ value).reshape(n_atoms, n_blocks, len(params))
+            for b in range(n_blocks):
+                columns = slice(start + b * n_angular + offset,
+                                start + b * n_angular + offset + len(params))  # fmt: skip
+                features[:, columns] += angular_features[:, b]
+            d1, d2 = vectors[first], vectors[second]
+            d12 = d2 - d1
+            angular_grad = _angular_gradient(
+                first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
+                eta, zeta, lam, lower, angular, gauss3, prefactor, block, len(params),
+                n_pairs, n_blocks, with_jk,
+            )  # fmt: skip
+            for b in range(n_blocks):
+                columns = slice(start + b * n_angular + offset,
+                                start + b * n_angular + offset + len(params))  # fmt: skip
+                grad[:, :, columns] += angular_grad[:, b]
 
     features = features.reshape(n_atoms, n_features)
     derivatives = ACSFDerivatives(
@@ -629,8 +487,12 @@ def _compute(i, j, vectors, r, kinds, settings: ACSFSettings):
 def _angular_gradient(
     first, second, d1, d2, d12, r1, r2, r12, fc, dfc, f12, df12, cos,
     eta, zeta, lam, lower, angular, gauss3, prefactor, block, n_g4, n_pairs, n_blocks,
+    with_jk=True,
 ):  # fmt: skip
     """dG4/d(d_p) summed over the triplets of every pair: (n_pairs, n_blocks, 3, n_g4).
+
+    With ``with_jk`` False, that of G5 (no j-k distance in the Gaussian; ``f12`` is 1 and
+    ``df12`` 0).
 
     Each triplet's gradient with respect to one of its bond vectors is a sum of three
     outer products (a 3-vector times an n_g4 row), and it is added to the row
@@ -651,9 +513,11 @@ def _angular_gradient(
     cut_d2 = (f1 * s2 * f12 / r2)[:, None] * d2 + (f1 * f2 * df12)[:, None] * unit12
     n_trip = len(first)
     stacked = np.empty((2 * n_trip, 3, n_g4))
+    # d(r1^2 + r2^2 [+ r12^2]) / 2 by d1 and by d2
+    dsq1, dsq2 = (d1 - d12, d2 + d12) if with_jk else (d1, d2)
     for rows, dcos, dsq, dcut in (
-        (slice(0, n_trip), dcos1, d1 - d12, cut_d1),
-        (slice(n_trip, 2 * n_trip), dcos2, d2 + d12, cut_d2),
+        (slice(0, n_trip), dcos1, dsq1, cut_d1),
+        (slice(n_trip, 2 * n_trip), dcos2, dsq2, cut_d2),
     ):
         out = stacked[rows]
         np.multiply(dcos[:, :, None], slope_cos[:, None, :], out=out)

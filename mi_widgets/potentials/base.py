@@ -223,9 +223,8 @@ class DescriptorPotential(Calculator):
                 "descriptor must be ACSFSettings, e.g. ACSFSettings.create(4.5, ['Si'], g2, g4)."
             )
         if set(self.descriptor.species) != set(self.species):
-            return ACSFSettings.create(
-                self.descriptor.r_cut, self.species, self.descriptor.g2, self.descriptor.g4
-            )
+            d = self.descriptor
+            return ACSFSettings.create(d.r_cut, self.species, d.g2, d.g4, d.g5)
         return self.descriptor
 
     def _check_fitted(self) -> ACSFSettings:

@@ -513,7 +513,9 @@ class NeuralNetworkPotential(DescriptorPotential):
         meta = _saved_meta(arrays, name)
         d = meta["descriptor"]
         try:
-            settings = ACSFSettings.create(d["r_cut"], d["species"], d["g2"], d["g4"])
+            settings = ACSFSettings.create(
+                d["r_cut"], d["species"], d["g2"], d["g4"], d.get("g5", ())
+            )
             potential = cls(meta["species"], settings, tuple(meta["hidden"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             raise MIInputError(f"{name} is not a saved neural-network potential.") from None

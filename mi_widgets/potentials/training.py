@@ -42,6 +42,7 @@ __all__ = [
     "pretrained_info",
     "si_descriptor",
     "split_frames",
+    "sw_si_descriptor",
 ]
 
 #: The 216-atom Stillinger-Weber MD files used besides ``potentials_si.extxyz``.
@@ -73,6 +74,30 @@ def si_descriptor(r_cut: float = 4.5) -> ACSFSettings:
     g4 = [(eta, zeta, lam) for eta in (0.005, 0.04) for zeta in (1.0, 2.0, 4.0)
           for lam in (1.0, -1.0)]  # fmt: skip
     return ACSFSettings.create(r_cut, ["Si"], g2, g4)
+
+
+def sw_si_descriptor(r_cut: float = 3.8) -> ACSFSettings:
+    """Symmetry functions of Stillinger-Weber Si: G1, 10 G2, 8 G4, 24 G5 (43 features).
+
+    Stillinger-Weber's interactions end at a sigma = 3.77 Angstrom, hence the cut-off of
+    3.8 Angstrom. The radial Gaussians are centred on the atom (r_s = 0, eta from 0.02 to
+    2 / Angstrom^2). SW's three-body energy, (cos theta + 1/3)^2 times a function of r_ij
+    and one of r_ik, has no j-k distance: the G5 (eta 0.005 to 0.8 / Angstrom^2, zeta = 1
+    and 2, lambda = +-1) span it; a G4 multiplies by the cut-off of r_jk, which drops the
+    tetrahedral triplets (r_jk = 3.84 Angstrom) of the crystal. The 8 G4 of
+    :func:`~mi_widgets.potentials.base.default_acsf` stay for the close triplets.
+
+    Examples
+    --------
+    >>> settings = sw_si_descriptor()
+    >>> settings.n_features, len(settings.g5)
+    (43, 24)
+    """
+    g2 = [(float(eta), 0.0) for eta in np.geomspace(0.02, 2.0, 10)]
+    g4 = [(0.005, zeta, lam) for zeta in (1.0, 2.0, 4.0, 16.0) for lam in (1.0, -1.0)]
+    g5 = [(eta, zeta, lam) for eta in (0.005, 0.03, 0.1, 0.2, 0.4, 0.8) for zeta in (1.0, 2.0)
+          for lam in (1.0, -1.0)]  # fmt: skip
+    return ACSFSettings.create(r_cut, ["Si"], g2, g4, g5)
 
 
 def _group(atoms: Atoms, source: str) -> str:

@@ -442,9 +442,10 @@ class PotentialLab(LabApp):
     def _training_summary(self) -> str:
         e = self.errors
         if e is None:
-            held = pretrained_info("Si")["held_out"]
+            info = pretrained_info("Si")
+            held = info["held_out"]
             text = ("<b>Shipped potential</b> (<code>scripts/train_si_potential.py</code>, "
-                    "1000 epochs): on its own held-out frames "
+                    f"{info['epochs']} epochs): on its own held-out frames "
                     f"{held['energy_rmse_meV_per_atom']:.1f} meV/atom, "
                     f"{held['force_rmse_eV_per_A']:.3f} eV/Å. Press <b>Train</b> to "
                     f"train a network on {len(self.train_frames)} frames of {self._pool_name} "
