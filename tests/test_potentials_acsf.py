@@ -48,29 +48,17 @@ def _cluster():
 STRUCTURES = {"Si": _si, "Cu": _cu, "NaCl": _two_elements, "cluster": _cluster}
 
 
+@pytest.mark.parametrize("g5", [(), G5], ids=["g2-g4", "g2-g4-g5"])
 @pytest.mark.parametrize("name", sorted(STRUCTURES))
-def test_values_equal_dscribe(name):
+def test_values_equal_dscribe(name, g5):
     dscribe = pytest.importorskip("dscribe.descriptors")
     atoms = STRUCTURES[name]()
     species = sorted(set(atoms.get_chemical_symbols()))
     reference = dscribe.ACSF(
-        r_cut=R_CUT, g2_params=G2, g4_params=G4, species=species, periodic=atoms.pbc.any()
-    ).create(atoms)
-    ours = acsf(atoms, R_CUT, G2, G4)
-    assert ours.shape == reference.shape
-    np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
-
-
-@pytest.mark.parametrize("name", sorted(STRUCTURES))
-def test_g5_values_equal_dscribe(name):
-    dscribe = pytest.importorskip("dscribe.descriptors")
-    atoms = STRUCTURES[name]()
-    species = sorted(set(atoms.get_chemical_symbols()))
-    reference = dscribe.ACSF(
-        r_cut=R_CUT, g2_params=G2, g4_params=G4, g5_params=G5, species=species,
+        r_cut=R_CUT, g2_params=G2, g4_params=G4, g5_params=list(g5) or None, species=species,
         periodic=atoms.pbc.any(),
     ).create(atoms)  # fmt: skip
-    ours = acsf(atoms, R_CUT, G2, G4, g5=G5)
+    ours = acsf(atoms, R_CUT, G2, G4, g5=g5)
     assert ours.shape == reference.shape
     np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-12 * np.abs(reference).max())
 
