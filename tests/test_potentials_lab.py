@@ -105,6 +105,7 @@ def test_scale_up_md_next_to_stillinger_weber(lab):
     assert lab.md.n_atoms == 216
     assert len(lab._md_sources["rdf"][0].data["x"]) == len(lab.md.model.r)
     assert "Diffusion constant" in lab.md_text.value
+    assert list(lab.md_atoms.options) == [216, 512, 1728]  # 1728: the lecture's large cell
     with pytest.raises(MIInputError):
         lab.run_md(n_atoms=100)
 
