@@ -8,13 +8,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from browser_helpers import JS_COUNT_MUTATIONS, wait_for_idle
+from browser_helpers import JS_COUNT_MUTATIONS, poll_until, wait_for_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -94,16 +93,18 @@ class VoilaServer:
         )
         self._wait_until_up()
 
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"Voila exited: {self.log_path.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(self.base + "/", timeout=2)
+        except OSError:
+            return False
+        return True
+
     def _wait_until_up(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Voila exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.3)
+        if poll_until(self._answers, timeout_s=timeout, interval_s=0.3):
+            return
         raise RuntimeError(
             f"Voila did not start in {timeout} s: {self.log_path.read_text()[-2000:]}"
         )

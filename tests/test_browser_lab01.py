@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -120,14 +119,15 @@ def _wait_until_atoms_fill_the_canvas(page, timeout_s: float = 120.0) -> tuple[f
     """Poll the NGL canvas until the atoms span most of it (or the time is up)."""
     canvas = page.locator(".mi-structure-view canvas").first
     canvas.wait_for(state="visible", timeout=int(timeout_s * 1000))
-    deadline = time.monotonic() + timeout_s
-    extent = (0.0, 0.0, 0.0)
-    while time.monotonic() < deadline:
-        extent = _drawn_extent(canvas.screenshot())
-        if extent[0] > 0.5 and extent[1] > 0.5 and extent[2] > 0.1:
-            return extent
-        page.wait_for_timeout(250)  # poll again: the condition, not a fixed delay
-    return extent
+    extent = [(0.0, 0.0, 0.0)]
+
+    def filled() -> bool:
+        extent[0] = _drawn_extent(canvas.screenshot())
+        width, height, ink = extent[0]
+        return width > 0.5 and height > 0.5 and ink > 0.1
+
+    wait_until(page, filled, timeout_s=timeout_s, raise_on_timeout=False)
+    return extent[0]
 
 
 @pytest.mark.slow
