@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -27,6 +28,7 @@ from mi_widgets.viz import (
     update_structure,
     upload_button,
 )
+from mi_widgets.viz import bokeh as bokeh_module
 from mi_widgets.viz.app import LabApp
 
 
@@ -54,6 +56,49 @@ def test_bokeh_pane_keeps_changes_made_before_a_view_exists():
     pane = bokeh_pane(fig)
     replace_data(source, x=[1.5, 2.5], y=[3.25, 4.75])
     assert "4.75" in str(pane.render_bundle)  # the browser's first render sees the new data
+
+
+def _count_serialisations(monkeypatch, pane) -> list:
+    calls = []
+    serialise = pane._model_to_traits
+    monkeypatch.setattr(pane, "_model_to_traits", lambda model: calls.append(1) or serialise(model))
+    return calls
+
+
+def test_bokeh_pane_in_a_kernel_serialises_changes_made_in_one_go_once(monkeypatch):
+    fig = new_figure("t")
+    source = ColumnDataSource({"x": [], "y": []})
+    fig.line("x", "y", source=source)
+    pane = bokeh_pane(fig)
+    calls = _count_serialisations(monkeypatch, pane)
+    monkeypatch.setattr(bokeh_module, "_in_kernel", lambda: True)
+
+    async def fill_in_one_go():  # as a cell or a callback does on the kernel's event loop
+        for k in range(5):
+            replace_data(source, x=[0.5, 1.5], y=[k + 0.25, 9.125])
+        fig.title.text = "filled"
+        assert calls == []  # nothing yet: the kernel is busy with this cell
+        await asyncio.sleep(0)  # the cell ends
+        assert len(calls) == 1
+        assert "4.25" in str(pane.render_bundle) and "filled" in str(pane.render_bundle)
+        replace_data(source, x=[1.0], y=[7.375])  # the page asks before the loop is free
+        assert "7.375" in str(pane.get_state()["render_bundle"])
+        await asyncio.sleep(0)
+        assert len(calls) == 2  # answered with the state, not sent twice
+
+    # on a thread of its own: the event loop of the thread running the tests may be taken
+    failures = []
+    thread = threading.Thread(target=lambda: _run_recording(fill_in_one_go(), failures))
+    thread.start()
+    thread.join()
+    assert not failures, failures[0]
+
+
+def _run_recording(coroutine, failures: list) -> None:
+    try:
+        asyncio.run(coroutine)
+    except Exception as error:  # re-raised on the test's thread
+        failures.append(error)
 
 
 def test_error_banner_shows_hides_and_keeps_going():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -152,20 +153,60 @@ class _BokehPane(BokehModel):
 
     ``BokehModel`` sends every change as a patch to the browser's views; a patch sent
     before any view exists is dropped, so a plot filled after it was wrapped shows up
-    empty. Until the front end reports a view (ipywidgets' ``_view_count``), this
-    pane re-serialises the document instead; afterwards it sends patches as usual.
+    empty. Until the front end reports a view (ipywidgets' ``_view_count``), this pane
+    re-serialises the document instead; afterwards it sends patches as usual.
+
+    Re-serialising costs about as much as drawing the whole document, and an app fills
+    its plots with many changes before the page shows them (lab 05: 50 changes while its
+    notebook runs). In a kernel the changes made in one go (a cell, a callback) are
+    therefore re-serialised once, when the kernel's event loop is next free; the front
+    end's request for the state (Voila's page) never sees a stale document either.
     """
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
+        self._stale = False
         super().__init__(model, **kwargs)
         self._view_count = 0  # ask the front end to report its views
 
     def _document_patched(self, event: Any) -> None:
-        if not self._view_count:
-            if event.setter is not self:
-                self.render_bundle = self._model_to_traits(self._model)
+        if self._view_count:
+            self._send_if_stale()
+            super()._document_patched(event)
             return
-        super()._document_patched(event)
+        if event.setter is self:
+            return
+        loop = _running_loop()
+        if loop is None:  # a worker thread or no kernel: send now
+            self.render_bundle = self._model_to_traits(self._model)
+        elif not self._stale:
+            self._stale = True
+            loop.call_soon(self._send_if_stale)
+
+    def _send_if_stale(self) -> None:
+        """Re-serialise the document once for the changes waiting (the browser redraws)."""
+        if self._stale:
+            self._stale = False
+            self.render_bundle = self._model_to_traits(self._model)
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict:
+        """The widget's state, with the document as it is now."""
+        if getattr(self, "_stale", False):  # answered with the state: no second message
+            self._stale = False
+            self._trait_values["render_bundle"] = self._model_to_traits(self._model)
+        return super().get_state(key, drop_defaults)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The kernel's event loop when this runs on it (a cell, a widget callback), else None.
+
+    Outside a kernel (a script, the tests) or on a worker thread nothing is deferred.
+    """
+    if not _in_kernel():
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def bokeh_pane(fig: Any) -> BokehModel:
