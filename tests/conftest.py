@@ -36,8 +36,9 @@ JS_ERROR_OUTPUTS = """() => {
     found.push(el.innerText.slice(0, 300));
   for (const el of document.querySelectorAll('.jupyter-widgets, .widget-box, body')) {
     const t = el.innerText || '';
-    if (t.includes('Error displaying widget') || t.includes('There was an error when executing'))
-      { found.push(t.slice(0, 300)); break; }
+    const at = Math.max(t.indexOf('Error displaying widget'),
+                        t.indexOf('There was an error when executing'));
+    if (at >= 0) { found.push(t.slice(Math.max(0, at - 200), at + 300)); break; }
   }
   return found;
 }"""
@@ -249,3 +250,13 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep every browser test on one worker when run with ``pytest -n 2 --dist loadgroup``.
+
+    One worker then holds the single Voila server and Chromium; the other runs the rest.
+    """
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
