@@ -38,7 +38,7 @@ JS_ERROR_OUTPUTS = """() => {
     const t = el.innerText || '';
     const at = Math.max(t.indexOf('Error displaying widget'),
                         t.indexOf('There was an error when executing'));
-    if (at >= 0) { found.push(t.slice(Math.max(0, at - 200), at + 300)); break; }
+    if (at >= 0) { found.push(t.slice(at, at + 300)); break; }
   }
   return found;
 }"""
@@ -260,3 +260,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+#: Niceness of the tests that run beside the browser tests (two workers share two cores).
+NICE_BESIDE_BROWSER = 10
+
+
+def pytest_runtest_setup(item):
+    """With two workers, run the tests beside the browser tests at a lower CPU priority.
+
+    A browser test waits on a Voila server, a kernel and Chromium; when the other worker's
+    computations take their CPU, pages load slowly enough for Voila's front end to give up
+    waiting for a kernel's widget states (it waits 4 s). Niced, the other tests use the CPU
+    the browser side leaves idle. Raising the niceness is always allowed; lowering it back
+    needs privileges, so without them a worker that ran other tests stays niced.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:  # one process: nothing runs beside
+        return
+    wanted = 0 if item.get_closest_marker("browser") else NICE_BESIDE_BROWSER
+    if os.getpriority(os.PRIO_PROCESS, 0) != wanted:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, wanted)
+        except PermissionError:
+            pass
