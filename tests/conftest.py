@@ -253,9 +253,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep every browser test on one worker when run with ``pytest -n 2 --dist loadgroup``.
+    """Keep every browser test on one worker (``pytest`` runs two, ``--dist=loadgroup``).
 
-    One worker then holds the single Voila server and Chromium; the other runs the rest.
+    That worker then holds the single Voila server and Chromium; both run the other tests.
     """
     for item in items:
         if item.get_closest_marker("browser"):
@@ -270,8 +270,8 @@ def pytest_runtest_setup(item):
     """With two workers, run the tests beside the browser tests at a lower CPU priority.
 
     A browser test waits on a Voila server, a kernel and Chromium; when the other worker's
-    computations take their CPU, pages load slowly enough for Voila's front end to give up
-    waiting for a kernel's widget states (it waits 4 s). Niced, the other tests use the CPU
+    computations took their CPU, pages showed widget errors (Voila's front end waits only
+    4 s for a kernel's widget states, the likely cause). Niced, the other tests use the CPU
     the browser side leaves idle. Raising the niceness is always allowed; lowering it back
     needs privileges, so without them a worker that ran other tests stays niced.
     """

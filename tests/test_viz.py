@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import ipywidgets as widgets
 import pytest
@@ -78,12 +77,12 @@ def test_bokeh_pane_in_a_kernel_serialises_changes_made_in_one_go_once(monkeypat
             replace_data(source, x=[0.5, 1.5], y=[k + 0.25, 9.125])
         fig.title.text = "filled"
         assert calls == []  # nothing yet: the kernel is busy with this cell
-        await asyncio.sleep(0)  # the cell ends
+        await _callbacks_waiting_have_run()  # the cell ends
         assert len(calls) == 1
         assert "4.25" in str(pane.render_bundle) and "filled" in str(pane.render_bundle)
         replace_data(source, x=[1.0], y=[7.375])  # the page asks before the loop is free
         assert "7.375" in str(pane.get_state()["render_bundle"])
-        await asyncio.sleep(0)
+        await _callbacks_waiting_have_run()
         assert len(calls) == 2  # answered with the state, not sent twice
 
     # on a thread of its own: the event loop of the thread running the tests may be taken
@@ -92,6 +91,14 @@ def test_bokeh_pane_in_a_kernel_serialises_changes_made_in_one_go_once(monkeypat
     thread.start()
     thread.join()
     assert not failures, failures[0]
+
+
+async def _callbacks_waiting_have_run() -> None:
+    """Return once the event loop has run the callbacks scheduled before this call."""
+    loop = asyncio.get_running_loop()
+    turn = loop.create_future()
+    loop.call_soon(turn.set_result, None)
+    await turn
 
 
 def _run_recording(coroutine, failures: list) -> None:
@@ -185,14 +192,20 @@ def test_layout_helpers():
 
 
 class _SlowApp(LabApp):
-    """An app whose long action reports progress until it is stopped (or ``n`` steps)."""
+    """An app whose long action reports progress until it is stopped (or ``n`` steps).
+
+    ``paused``: each step waits until ``resume`` is set, so a test can act while it runs.
+    """
 
     title = "slow"
 
-    def __init__(self, n: int = 10**6):
+    def __init__(self, n: int = 10**6, *, paused: bool = False):
         super().__init__()
         self.n, self.done, self.result = n, 0, "old"
         self.started = threading.Event()
+        self.resume = threading.Event()
+        if not paused:
+            self.resume.set()
         self.button = widgets.Button(description="Go")
         self.on_click(self.button, self.go, background=True)
 
@@ -208,12 +221,12 @@ class _SlowApp(LabApp):
                 self.started.set()
                 progress(k, self.n)
                 self.done = k
-                time.sleep(0.001)
+                self.resume.wait()
         self.result = "new"  # state is assigned last: a stopped run leaves it as it was
 
 
 def test_stop_ends_a_background_action_and_keeps_the_previous_result():
-    app = _SlowApp()
+    app = _SlowApp(paused=True)
     app.widget  # noqa: B018 - builds the page
     app.button.click()
     assert app.started.wait(timeout=60) and app.busy
@@ -221,6 +234,7 @@ def test_stop_ends_a_background_action_and_keeps_the_previous_result():
     app.button.click()  # a second long action is refused, not queued
     assert app.banner.message.startswith("Still working")
     app.stop()
+    app.resume.set()  # the next step sees the request
     assert app.wait(timeout=60)
     assert app.banner.message.startswith("Stopped.")
     assert app.result == "old" and app.done < app.n - 1

@@ -176,10 +176,11 @@ class _BokehPane(BokehModel):
         if event.setter is self:
             return
         loop = _running_loop()
+        already_waiting = self._stale
+        self._stale = True
         if loop is None:  # a worker thread or no kernel: send now
-            self.render_bundle = self._model_to_traits(self._model)
-        elif not self._stale:
-            self._stale = True
+            self._send_if_stale()
+        elif not already_waiting:
             loop.call_soon(self._send_if_stale)
 
     def _send_if_stale(self) -> None:
